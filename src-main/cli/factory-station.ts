@@ -1,0 +1,46 @@
+// `factory-station <command> …`: the headless twin of the station app.
+// Each command lives in its own module under ./commands and is loaded on demand.
+import { processIO, runCommand, type CliIO } from './io.ts';
+
+export type CommandModule = { run(argv: string[], io: CliIO): Promise<number> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  nvs: { summary: 'NVS images: generate | generate-key | encrypt | decrypt | inspect', load: () => import('./commands/nvs.ts') },
+  partitions: { summary: 'partition table CSV <-> binary (like gen_esp32part.py)', load: () => import('./commands/partitions.ts') },
+  payload: { summary: 'HomeKit setup payload (X-HM://...) and its QR code', load: () => import('./commands/payload.ts') },
+  ports: { summary: 'list serial ports that can talk to an ESP chip', load: () => import('./commands/ports.ts') },
+  flash: { summary: 'flash a partition table + factory NVS (+ firmware) onto a chip', load: () => import('./commands/flash.ts') },
+  'virtual-chip': { summary: 'serve a virtual ESP chip on a pseudo-terminal', load: () => import('./commands/virtual-chip.ts') },
+  provision: { summary: 'run the whole station pipeline for one unit', load: () => import('./commands/provision.ts') },
+  history: { summary: 'show provisioned units from the production database', load: () => import('./commands/history.ts') },
+  export: { summary: 'export the production manifest as CSV', load: () => import('./commands/export.ts') },
+  batch: { summary: 'generate many accessories offline (like hk_mfg_gen.py)', load: () => import('./commands/batch.ts') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: factory-station <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'factory-station <command> --help' for a command's options.\n`;
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    (command ? io.stdout : io.stderr)(usage());
+    return command ? 0 : 2;
+  }
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!entry) {
+    io.stderr(`factory-station: unknown command '${command}'\n${usage()}`);
+    return 2;
+  }
+  let mod: CommandModule;
+  try {
+    mod = await entry.load();
+  } catch (err) {
+    // A command module that is missing is a build problem, not an operator one; still no stack trace.
+    io.stderr(`factory-station: command '${command}' is not available: ${(err as Error).message}\n`);
+    return 70;
+  }
+  return runCommand(io, () => mod.run(rest, io));
+}

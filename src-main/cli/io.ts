@@ -1,0 +1,102 @@
+// Plumbing shared by every command: injectable output streams (so tests run commands in-process),
+// a typed "operator error" that becomes one line on stderr, and atomic file writes.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Directory relative paths are resolved against (process.cwd() for the real CLI). */
+  cwd: string;
+  /** Environment used for expansions (process.env for the real CLI). */
+  env: Record<string, string | undefined>;
+  /** Is stdout an interactive terminal (progress bars only then). */
+  isTTY: boolean;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+/** In-memory IO for tests: collects what a command prints. */
+export function memoryIO(cwd: string, env: Record<string, string | undefined> = {}): CliIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    cwd,
+    env,
+    isTTY: false,
+    stdout(t: string) { io.out += t; },
+    stderr(t: string) { io.err += t; },
+  };
+  return io;
+}
+
+/** An expected failure: printed as one line on stderr (no stack trace), exit with `exitCode`. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Write via a temp file in the same directory, then rename: readers never see half a file. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data, mode === undefined ? undefined : { mode });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Collects several outputs and commits them together only when every one was produced. */
+export class OutputSet {
+  private readonly files: { path: string; data: Uint8Array | string; mode?: number }[] = [];
+  add(path: string, data: Uint8Array | string, mode?: number): void {
+    this.files.push({ path, data, mode });
+  }
+  async commit(): Promise<void> {
+    for (const f of this.files) await writeFileAtomic(f.path, f.data, f.mode);
+  }
+}
+
+/** Runs a command body, turning CliError (and any unexpected error) into a clean message + exit code. */
+export async function runCommand(io: CliIO, body: () => Promise<number | void>): Promise<number> {
+  try {
+    return (await body()) ?? 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      if (err.message) io.stderr(err.message.endsWith('\n') ? err.message : `${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && typeof e.path === 'string') {
+      io.stderr(`error: ${e.path}: ${describeFsError(e.code)}\n`);
+      return 1;
+    }
+    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+function describeFsError(code: string): string {
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'not a directory';
+    case 'ENOSPC': return 'no space left on device';
+    default: return code;
+  }
+}
