@@ -1,0 +1,3 @@
+// Placeholder Electron entry; replaced by the station shell.
+import { app } from 'electron';
+app.whenReady().then(() => app.quit());
