@@ -1,0 +1,193 @@
+// NVS CSV reader with the reference generator's semantics (spec §8): universal newlines, physical
+// lines starting with '#' dropped *before* CSV parsing, then Python's csv "excel" dialect read
+// through csv.DictReader (first record = header, columns by name, short rows -> missing fields,
+// surplus fields dropped).
+//
+// Why not csv-parse: the comment filter works on physical lines (it even removes a continuation
+// line of a quoted value), and Python's non-strict quote handling (`"ab"cd` -> `abcd`, a quote
+// inside an unquoted field is literal, an unterminated quote runs to end of file) plus DictReader's
+// header rules are not options csv-parse offers. A small state machine mirroring CPython's
+// Modules/_csv.c reproduces them exactly.
+import { NvsInputError } from './errors.ts';
+
+export interface NvsCsvRow {
+  /** 1-based line (in the original text, comment lines counted) where the record starts. */
+  line: number;
+  key: string;
+  /** `namespace`, `file`, or anything else (= literal data); undefined when the field is missing. */
+  type?: string;
+  /** Undefined when the field is missing (Python None). */
+  encoding?: string;
+  /** Undefined when the field is missing (Python None). */
+  value?: string;
+  /** CSV file name, for error messages. */
+  source?: string;
+}
+
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+/** Python's csv module refuses fields longer than this (csv.field_size_limit() default). */
+export const CSV_FIELD_SIZE_LIMIT = 131072;
+
+const State = {
+  StartRecord: 0,
+  StartField: 1,
+  InField: 2,
+  InQuotedField: 3,
+  QuoteInQuotedField: 4,
+  EatCrNl: 5,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+/** Python universal-newline reading: `\r\n` and lone `\r` become `\n`. */
+export function normalizeNewlines(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/**
+ * Physical lines (each keeping its `\n`, if any) with their 1-based numbers, minus the lines
+ * whose first character is `#`.
+ */
+function uncommentedLines(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let start = 0;
+  let lineNo = 1;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl + 1;
+    if (text[start] !== '#') out.push({ line: lineNo, text: text.slice(start, end) });
+    start = end;
+    lineNo++;
+  }
+  return out;
+}
+
+/**
+ * Records as Python's `csv.reader(excel)` yields them from the comment-filtered lines, including
+ * the empty records of blank lines (DictReader needs to see those for the header).
+ */
+export function readCsvRecords(text: string, source?: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let state: State = State.StartRecord;
+  let fields: string[] = [];
+  let field = '';
+  let fieldLen = 0;
+  let recordLine = 0;
+  let currentLine = 0;
+
+  const addChar = (c: string) => {
+    if (fieldLen >= CSV_FIELD_SIZE_LIMIT) {
+      throw new NvsInputError(`CSV field larger than field limit (${CSV_FIELD_SIZE_LIMIT} characters)`, { line: recordLine, source });
+    }
+    field += c;
+    fieldLen++;
+  };
+  const saveField = () => {
+    fields.push(field);
+    field = '';
+    fieldLen = 0;
+  };
+
+  // One step of CPython's parse_process_char; `c === null` is the end-of-line marker.
+  const step = (c: string | null): void => {
+    switch (state) {
+      case State.StartRecord:
+        if (c === null) return;
+        if (c === '\n') { state = State.EatCrNl; return; }
+        state = State.StartField;
+        return step(c);
+      case State.StartField:
+        if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
+        else if (c === '"') state = State.InQuotedField;
+        else if (c === ',') saveField();
+        else { addChar(c); state = State.InField; }
+        return;
+      case State.InField:
+        if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
+        else if (c === ',') { saveField(); state = State.StartField; }
+        else addChar(c);
+        return;
+      case State.InQuotedField:
+        if (c === null) return;
+        if (c === '"') state = State.QuoteInQuotedField;
+        else addChar(c);
+        return;
+      case State.QuoteInQuotedField:
+        if (c === '"') { addChar('"'); state = State.InQuotedField; }
+        else if (c === ',') { saveField(); state = State.StartField; }
+        else if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
+        else { addChar(c); state = State.InField; } // non-strict: `"ab"cd` -> abcd
+        return;
+      case State.EatCrNl:
+        if (c === null) state = State.StartRecord;
+        else if (c !== '\n') {
+          throw new NvsInputError('new-line character seen in unquoted field', { line: currentLine, source });
+        }
+        return;
+    }
+  };
+
+  for (const { line, text: physical } of uncommentedLines(normalizeNewlines(text))) {
+    currentLine = line;
+    if (state === State.StartRecord) recordLine = line;
+    for (const c of physical) step(c); // for..of walks code points, as Python counts characters
+    step(null);
+    if (state === State.StartRecord) {
+      records.push({ line: recordLine, fields });
+      fields = [];
+    }
+  }
+  if ((state as State) === State.InQuotedField) {
+    // End of file inside quotes: the non-strict reader keeps what it has.
+    saveField();
+    records.push({ line: recordLine, fields });
+  }
+  return records;
+}
+
+/**
+ * Parse NVS CSV text into rows (csv.DictReader semantics). The first record is the header, even if
+ * it is a blank line; blank records after it are skipped. Every data row must have a `key` field.
+ */
+export function parseNvsCsv(text: string, options: { source?: string } = {}): NvsCsvRow[] {
+  const { source } = options;
+  const records = readCsvRecords(text, source);
+  if (records.length === 0) return [];
+  const header = records[0]!.fields;
+  // Python looks up row['key'], row['type'], row['encoding'], row['value'] for every row: a column
+  // missing from the header fails at the first data row.
+  const missingColumns = ['key', 'type', 'encoding', 'value'].filter((c) => !header.includes(c));
+  const rows: NvsCsvRow[] = [];
+  for (const { line, fields } of records.slice(1)) {
+    if (fields.length === 0) continue;
+    if (missingColumns.length > 0) {
+      throw new NvsInputError(
+        `CSV header has no ${missingColumns.map((c) => `\`${c}\``).join(', ')} column (header is "${header.join(',')}"; expected key,type,encoding,value)` +
+          (header[0]?.startsWith('\ufeff') ? '; the file starts with a UTF-8 byte order mark, save it without one' : ''),
+        { line, source },
+      );
+    }
+    const dict = new Map<string, string | undefined>();
+    header.forEach((name, i) => {
+      if (i < fields.length) dict.set(name, fields[i]);
+    });
+    // DictReader fills missing trailing columns with None after zipping (this also wins over
+    // an earlier duplicate column name).
+    for (const name of header.slice(fields.length)) dict.set(name, undefined);
+    const key = dict.get('key');
+    if (key === undefined) throw new NvsInputError('row has no `key` field', { line, source });
+    const row: NvsCsvRow = { line, key };
+    const type = dict.get('type');
+    const encoding = dict.get('encoding');
+    const value = dict.get('value');
+    if (type !== undefined) row.type = type;
+    if (encoding !== undefined) row.encoding = encoding;
+    if (value !== undefined) row.value = value;
+    if (source !== undefined) row.source = source;
+    rows.push(row);
+  }
+  return rows;
+}
