@@ -1,0 +1,22 @@
+// Public surface of the virtual ESP chip (demo mode and serial tests).
+export {
+  VirtualChip,
+  formatMac,
+  ROM_BAUD,
+  STRAP_SAMPLE_MS,
+  USB_CDC_EQUIVALENT_BAUD,
+  type ChipMode,
+  type ConnectOptions,
+  type HostListener,
+  type HostPort,
+  type VirtualChipOptions,
+  type VirtualFault,
+} from './chip.ts';
+export { VirtualChipRegistry, type VirtualPortInfo } from './registry.ts';
+export { createVirtualBinding, VirtualPortBinding, type VirtualBinding } from './binding.ts';
+export { CHIP_KINDS, PROFILES, USB_IDENTITIES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
+export { DATASHEET_TIMING, LoaderEngine, OP, type ChipTiming, type UnsupportedReplyStyle } from './loader.ts';
+export { NorFlash, SECTOR_SIZE } from './flash-model.ts';
+export { SlipDecoder, slipEncode } from './slip.ts';
+export { BITS_PER_BYTE, bytesCompleted, wireTimeMs, Wire } from './wire.ts';
+// servePty lives in './pty-server.ts' (not re-exported: it loads serialport's native binding).

@@ -1,0 +1,173 @@
+// Per-chip facts the hosts read (spec §5–§7, §14.3): magic value, eFuse words for MAC / package /
+// revision, SPI controller layout for the flash-ID dance, ROM banners and USB identity.
+
+export type VirtualChipKind = 'esp32' | 'esp32s3' | 'esp32c3';
+/** How DTR/RTS reach EN/IO0: a CP210x-style two-transistor circuit or the native USB-Serial/JTAG. */
+export type ResetCircuit = 'uart-bridge' | 'usb-jtag';
+
+export const CHIP_KINDS: readonly VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+
+export interface SpiLayout {
+  base: number;
+  usr: number;
+  usr1: number;
+  usr2: number;
+  mosiDlen: number;
+  misoDlen: number;
+  w0: number;
+}
+
+export interface UsbIdentity {
+  vendorId: string;
+  productId: string;
+  manufacturer: string;
+}
+
+export interface ChipProfile {
+  kind: VirtualChipKind;
+  /** esptool's CHIP_NAME. */
+  name: string;
+  magic: number;
+  /** GET_SECURITY_INFO chip id; null = the ROM does not implement the command (ESP32). */
+  securityChipId: number | null;
+  spi: SpiLayout;
+  uartClkdivReg: number;
+  /** Where the ROM looks for the 2nd-stage bootloader image. */
+  bootloaderOffset: number;
+  /** Default revision, esptool convention: major * 100 + minor. */
+  defaultRevision: number;
+  defaultCircuit: ResetCircuit;
+  /** ESP32's ROM implements READ_FLASH_SLOW (0x0E). */
+  romReadFlashSlow: boolean;
+  /** Espressif OUI used for default MACs. */
+  oui: [number, number, number];
+  efuses(mac: Uint8Array, revision: number): Map<number, number>;
+  banner(downloadMode: boolean): string;
+}
+
+export const USB_IDENTITIES: Record<ResetCircuit, UsbIdentity> = {
+  'uart-bridge': { vendorId: '10c4', productId: 'ea60', manufacturer: 'Silicon Labs' },
+  'usb-jtag': { vendorId: '303a', productId: '1001', manufacturer: 'Espressif' },
+};
+
+/** CRC-8 (Dallas/Maxim, reflected poly 0x8C) the ESP32 stores next to the factory MAC. */
+export function macCrc8(mac: Uint8Array): number {
+  let crc = 0;
+  for (const byte of mac) {
+    crc ^= byte;
+    for (let i = 0; i < 8; i++) crc = crc & 1 ? (crc >>> 1) ^ 0x8c : crc >>> 1;
+  }
+  return crc;
+}
+
+const macHigh = (mac: Uint8Array) => ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0;
+const macLow = (mac: Uint8Array) => (mac[0] << 8) | mac[1];
+
+const ESP32: ChipProfile = {
+  kind: 'esp32',
+  name: 'ESP32',
+  magic: 0x00f01d83,
+  securityChipId: null,
+  spi: { base: 0x3ff42000, usr: 0x1c, usr1: 0x20, usr2: 0x24, mosiDlen: 0x28, misoDlen: 0x2c, w0: 0x80 },
+  uartClkdivReg: 0x3ff40014,
+  bootloaderOffset: 0x1000,
+  defaultRevision: 300,
+  defaultCircuit: 'uart-bridge',
+  romReadFlashSlow: true,
+  oui: [0x24, 0x0a, 0xc4],
+  efuses(mac, revision) {
+    const major = Math.floor(revision / 100);
+    const minor = revision % 100;
+    const efuse = 0x3ff5a000;
+    // Word 3: package D0WD (1) in bits 9–11, CPU rated (bit 13) at 240 MHz (bit 12 clear).
+    let word3 = (1 << 9) | (1 << 13);
+    let word5 = (minor & 0x3) << 24;
+    let apbDate = 0x16042000;
+    // ESP32 major revision is spread over three bits that are set cumulatively (esptool get_chip_revision).
+    if (major >= 1) word3 |= 1 << 15;
+    if (major >= 2) word5 |= 1 << 20;
+    if (major >= 3) apbDate |= 0x80000000;
+    return new Map([
+      [efuse + 0x00, 0],
+      [efuse + 0x04, macHigh(mac)],
+      [efuse + 0x08, ((macCrc8(mac) << 16) | macLow(mac)) >>> 0],
+      [efuse + 0x0c, word3 >>> 0],
+      [efuse + 0x10, 0x00000a00], // ADC vref calibrated
+      [efuse + 0x14, word5 >>> 0],
+      [efuse + 0x18, 0], // coding scheme none, no secure boot
+      [0x3ff6607c, apbDate >>> 0],
+    ]);
+  },
+  banner(download) {
+    const boot = download
+      ? 'boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n'
+      : 'boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n';
+    return `ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),${boot}`;
+  },
+};
+
+/** S3 and C3 share the BLOCK1 layout (minor rev 18–20, package 21–23, block minor 24–26; word 5: bit 23, major 24–25). */
+function newerEfuses(base: number, mac: Uint8Array, revision: number, withBlock2: boolean): Map<number, number> {
+  const major = Math.floor(revision / 100);
+  const minor = revision % 100;
+  const block1 = base + 0x44;
+  // An S3 with minor-low 0, block version 1.1 is read as "v0.0" (eco0 quirk): pick block minor 2 then.
+  const blockMinor = (minor & 7) === 0 ? 2 : 1;
+  const word3 = ((minor & 7) << 18) | (blockMinor << 24);
+  const word5 = (((minor >> 3) & 1) << 23) | ((major & 3) << 24);
+  const regs = new Map<number, number>([
+    [block1 + 0x00, macHigh(mac)],
+    [block1 + 0x04, macLow(mac)],
+    [block1 + 0x0c, word3 >>> 0],
+    [block1 + 0x10, 0],
+    [block1 + 0x14, word5 >>> 0],
+  ]);
+  if (withBlock2) regs.set(base + 0x5c + 0x10, 1); // BLOCK2 word 4: block major version 1
+  return regs;
+}
+
+const ESP32S3: ChipProfile = {
+  kind: 'esp32s3',
+  name: 'ESP32-S3',
+  magic: 0x00000009,
+  securityChipId: 9,
+  spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
+  uartClkdivReg: 0x60000014,
+  bootloaderOffset: 0,
+  defaultRevision: 2,
+  defaultCircuit: 'usb-jtag',
+  romReadFlashSlow: false,
+  oui: [0xf4, 0x12, 0xfa],
+  efuses: (mac, revision) => newerEfuses(0x60007000, mac, revision, true),
+  banner(download) {
+    const boot = download
+      ? 'boot:0x0 (DOWNLOAD(USB/UART0))\r\nwaiting for download\r\n'
+      : 'boot:0x8 (SPI_FAST_FLASH_BOOT)\r\n';
+    return `ESP-ROM:esp32s3-20210327\r\nBuild:Mar 27 2021\r\nrst:0x1 (POWERON),${boot}`;
+  },
+};
+
+const ESP32C3: ChipProfile = {
+  kind: 'esp32c3',
+  name: 'ESP32-C3',
+  magic: 0x1b31506f,
+  securityChipId: 5,
+  spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
+  uartClkdivReg: 0x60000014,
+  bootloaderOffset: 0,
+  defaultRevision: 4,
+  defaultCircuit: 'usb-jtag',
+  romReadFlashSlow: false,
+  oui: [0x58, 0xcf, 0x79],
+  efuses: (mac, revision) => newerEfuses(0x60008800, mac, revision, false),
+  banner(download) {
+    const boot = download
+      ? 'boot:0x7 (DOWNLOAD(USB/UART0/1))\r\nwaiting for download\r\n'
+      : 'boot:0xc (SPI_FAST_FLASH_BOOT)\r\n';
+    return `ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\nrst:0x1 (POWERON),${boot}`;
+  },
+};
+
+export const PROFILES: Record<VirtualChipKind, ChipProfile> = { esp32: ESP32, esp32s3: ESP32S3, esp32c3: ESP32C3 };
+
+export const CHIP_DETECT_MAGIC_REG = 0x40001000;
