@@ -13,6 +13,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Is stdout an interactive terminal (progress bars only then). */
   isTTY: boolean;
+  /** Raw bytes to stdout (binary output to `-`); optional, commands refuse binary stdout without it. */
+  stdoutBytes?(data: Uint8Array): void;
 }
 
 export function processIO(): CliIO {
@@ -22,6 +24,7 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
+    stdoutBytes: (d) => process.stdout.write(d),
   };
 }
 
