@@ -1,0 +1,64 @@
+// QR module matrix for label rendering, from the pure encoder core of the `qrcode` package
+// (no fs, no canvas: runs in main, renderer, CLI and tests alike).
+import qrcodeCore from 'qrcode/lib/core/qrcode.js';
+
+export type QrErrorCorrectionLevel = 'L' | 'M' | 'Q' | 'H';
+
+/**
+ * Default error correction: M. A standard 20-character HomeKit payload fills a version-1
+ * symbol (21×21) exactly at M, whereas Q needs version 2 (25×25): on the same label M gives
+ * ~16 % larger modules, which matters more for phone-camera scanning of small stickers than the
+ * extra damage tolerance of Q (25 % vs 15 %) on an indoor sticker.
+ */
+export const DEFAULT_QR_ERROR_CORRECTION: QrErrorCorrectionLevel = 'M';
+
+/** Quiet zone required around every QR symbol, in modules (ISO/IEC 18004). */
+export const QR_QUIET_ZONE_MODULES = 4;
+
+export interface QrMatrix {
+  /** Modules per side, without quiet zone (21 for version 1). */
+  size: number;
+  version: number;
+  errorCorrectionLevel: QrErrorCorrectionLevel;
+  /** modules[row][col] — true = dark. */
+  modules: boolean[][];
+}
+
+export function qrMatrix(
+  text: string,
+  errorCorrectionLevel: QrErrorCorrectionLevel = DEFAULT_QR_ERROR_CORRECTION,
+): QrMatrix {
+  if (text === '') throw new Error('QR content is empty');
+  const symbol = qrcodeCore.create(text, { errorCorrectionLevel });
+  const { size, data } = symbol.modules;
+  const modules: boolean[][] = [];
+  for (let row = 0; row < size; row++) {
+    const line: boolean[] = [];
+    for (let col = 0; col < size; col++) line.push(data[row * size + col] === 1);
+    modules.push(line);
+  }
+  return { size, version: symbol.version, errorCorrectionLevel, modules };
+}
+
+/**
+ * SVG path data drawing every dark module as part of one path, in module units, origin at the
+ * symbol's top-left (quiet zone not included). Horizontal runs are merged so the path is small
+ * and adjacent modules share edges (no hairline seams when rasterised).
+ */
+export function qrPathData(matrix: QrMatrix): string {
+  const parts: string[] = [];
+  matrix.modules.forEach((line, row) => {
+    let col = 0;
+    while (col < line.length) {
+      if (!line[col]) {
+        col++;
+        continue;
+      }
+      const start = col;
+      while (col < line.length && line[col]) col++;
+      const run = col - start;
+      parts.push(`M${start} ${row}h${run}v1h-${run}z`);
+    }
+  });
+  return parts.join('');
+}
