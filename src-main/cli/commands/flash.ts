@@ -1,0 +1,263 @@
+// `factory-station flash --port PATH --partitions CSV|BIN --factory-nvs BIN [...]`
+// Builds and checks the write plan, flashes it through esptool-js, verifies, resets the chip.
+// `--port virtual:esp32|virtual:esp32s3|virtual:esp32c3` flashes an in-process virtual chip.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { buildWritePlan, type FlashPlan } from '../../flash/plan.ts';
+import { flashDevice, type FlashResult } from '../../flash/flasher.ts';
+import { FlashError } from '../../flash/errors.ts';
+import { isChipName, hex, type ChipName } from '../../flash/chips.ts';
+import { isVirtualPath } from '../../flash/open-port.ts';
+import type { FlashProgress } from '../../flash/session.ts';
+import { VirtualChipRegistry, type VirtualChip } from '../../virtual-chip/index.ts';
+
+const USAGE_EXIT = 2;
+
+export const USAGE = `usage: factory-station flash --port PATH --partitions CSV|BIN --factory-nvs BIN [options]
+
+Writes the partition table and the factory NVS image (plus the firmware images of an ESP-IDF
+build, if --flasher-args is given) onto a chip through its serial bootloader, verifies every
+region by MD5, and resets the chip into its firmware.
+
+required:
+  --port PATH                 serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
+  --partitions FILE           partition table, CSV or binary
+  --factory-nvs FILE          factory NVS image (written to the 'factory_nvs' partition)
+
+options:
+  --flasher-args FILE         ESP-IDF build/flasher_args.json: also write bootloader, app, otadata…
+  --chip esp32|esp32s3|esp32c3  refuse any other chip
+  --table-offset N            partition table offset (default: the build's, else 0x8000)
+  --baud N                    baud rate after connecting (default 921600; falls back to 115200)
+  --verify md5|readback       md5 (default): check every region; readback: also read back and parse the NVS
+  --expect-mac MAC            refuse to write unless the chip has this MAC
+  --no-reset                  leave the chip in the bootloader afterwards
+  --json                      print one JSON object (chip, MAC, regions, timings)
+  --dump FILE                 virtual ports only: write the virtual chip's whole flash to FILE afterwards
+  --no-pacing                 virtual ports only: no baud-rate pacing (fast)
+  --virtual-flash-size SIZE   virtual ports only: flash size, e.g. 2MB (default 4MB)
+  --virtual-mac MAC           virtual ports only: the chip's MAC (default random)
+  -h, --help                  show this help
+`;
+
+export interface FlashCommandDeps {
+  /** Registry for virtual ports; a chip already registered at --port is used as is (tests). */
+  virtualRegistry?: VirtualChipRegistry;
+  signal?: AbortSignal;
+}
+
+function usageError(message: string): never {
+  throw new CliError(`flash: ${message}\n${USAGE}`, USAGE_EXIT);
+}
+
+function parseNumber(text: string, what: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? parseInt(text, 10) : NaN;
+  if (!Number.isSafeInteger(n)) usageError(`${what} must be a number, got '${text}'`);
+  return n;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+)\s*(k|kb|m|mb)?$/i.exec(text.trim());
+  if (!m) usageError(`invalid --virtual-flash-size '${text}' (e.g. 4MB)`);
+  const unit = (m[2] ?? '').toLowerCase();
+  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1048576 : 1);
+}
+
+async function readInput(io: CliIO, path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(resolve(io.cwd, path)));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`flash: ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}`);
+  }
+}
+
+export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        partitions: { type: 'string' },
+        'factory-nvs': { type: 'string' },
+        'flasher-args': { type: 'string' },
+        chip: { type: 'string' },
+        'table-offset': { type: 'string' },
+        baud: { type: 'string' },
+        verify: { type: 'string' },
+        'expect-mac': { type: 'string' },
+        'no-reset': { type: 'boolean' },
+        json: { type: 'boolean' },
+        dump: { type: 'string' },
+        'no-pacing': { type: 'boolean' },
+        'virtual-flash-size': { type: 'string' },
+        'virtual-mac': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const port = values.port;
+  if (!port) usageError('--port is required');
+  if (!values.partitions) usageError('--partitions is required');
+  if (!values['factory-nvs']) usageError('--factory-nvs is required');
+  if (values.chip !== undefined && !isChipName(values.chip)) usageError(`--chip must be esp32, esp32s3 or esp32c3, got '${values.chip}'`);
+  if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') usageError(`--verify must be md5 or readback, got '${values.verify}'`);
+  const baud = values.baud === undefined ? undefined : parseNumber(values.baud, '--baud');
+  if (baud !== undefined && (baud < 9600 || baud > 5_000_000)) usageError(`--baud ${baud} is out of range (9600..5000000)`);
+  const tableOffset = values['table-offset'] === undefined ? undefined : parseNumber(values['table-offset'], '--table-offset');
+  const virtual = isVirtualPath(port);
+  if (!virtual) {
+    for (const opt of ['dump', 'no-pacing', 'virtual-flash-size', 'virtual-mac'] as const) {
+      if (values[opt] !== undefined) usageError(`--${opt} only works with a virtual: port`);
+    }
+  }
+
+  // Inputs and the plan first: a bad input never touches the device.
+  const partitionTable = await readInput(io, values.partitions, 'partition table');
+  const factoryNvs = await readInput(io, values['factory-nvs'], 'factory NVS image');
+  let flasherArgs: { json: unknown; baseDir: string } | undefined;
+  if (values['flasher-args']) {
+    const path = resolve(io.cwd, values['flasher-args']);
+    const text = new TextDecoder().decode(await readInput(io, values['flasher-args'], 'flasher args'));
+    try {
+      flasherArgs = { json: JSON.parse(text), baseDir: dirname(path) };
+    } catch (err) {
+      throw new CliError(`flash: ${values['flasher-args']}: not valid JSON (${(err as Error).message})`);
+    }
+  }
+  let plan: FlashPlan;
+  try {
+    plan = await buildWritePlan({ partitionTable, factoryNvs, flasherArgs, tableOffset, expectedChip: values.chip as ChipName | undefined });
+  } catch (err) {
+    throw asCliError(err, values.json, io);
+  }
+  for (const w of plan.warnings) io.stderr(`warning: ${w}\n`);
+
+  let chip: VirtualChip | undefined;
+  const registry = deps.virtualRegistry ?? (virtual ? new VirtualChipRegistry() : undefined);
+  if (virtual && registry) {
+    chip = registry.get(port) ?? createVirtualChip(registry, port, values);
+  }
+
+  const progress = progressPrinter(io, Boolean(values.json));
+  let result: FlashResult | undefined;
+  let failure: unknown;
+  try {
+    result = await flashDevice(port, plan, {
+      virtualRegistry: registry,
+      baud,
+      verify: (values.verify as 'md5' | 'readback' | undefined) ?? 'md5',
+      expectMac: values['expect-mac'],
+      resetAfter: !values['no-reset'],
+      signal: deps.signal,
+      onProgress: progress.update,
+    });
+  } catch (err) {
+    failure = err;
+  } finally {
+    progress.end();
+  }
+  if (chip && values.dump) {
+    await writeFileAtomic(resolve(io.cwd, values.dump), chip.flash);
+  }
+  if (failure) throw asCliError(failure, values.json, io);
+  const r = result!;
+  if (values.json) {
+    io.stdout(`${JSON.stringify(toJson(r, plan))}\n`);
+  } else {
+    printSummary(io, r, values.verify === 'readback', !values['no-reset']);
+  }
+  return 0;
+}
+
+function createVirtualChip(registry: VirtualChipRegistry, port: string, values: Record<string, string | boolean | undefined>): VirtualChip {
+  const kind = port.slice('virtual:'.length);
+  if (!isChipName(kind)) usageError(`unknown virtual chip '${port}' (virtual:esp32, virtual:esp32s3, virtual:esp32c3)`);
+  try {
+    return registry.create(port, {
+      chip: kind,
+      pacing: !values['no-pacing'],
+      flashSize: typeof values['virtual-flash-size'] === 'string' ? parseSize(values['virtual-flash-size']) : undefined,
+      mac: typeof values['virtual-mac'] === 'string' ? values['virtual-mac'] : undefined,
+    });
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    usageError((err as Error).message);
+  }
+}
+
+function asCliError(err: unknown, json: boolean | undefined, io: CliIO): CliError {
+  if (err instanceof CliError) return err;
+  const fe = err instanceof FlashError ? err : undefined;
+  const message = fe ? fe.message : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: fe?.code ?? 'internal', stage: fe?.stage, message } })}\n`);
+  return new CliError(`flash: ${message}`, 1);
+}
+
+function toJson(r: FlashResult, plan: FlashPlan) {
+  return {
+    ok: true,
+    port: r.port,
+    chip: r.chip,
+    chipDescription: r.device.description,
+    mac: r.mac,
+    flashSize: r.flashSize,
+    baud: r.baud,
+    attempts: r.attempts,
+    regions: r.regions.map((x) => ({ name: x.name, offset: hex(x.offset), size: x.size, md5: x.md5, compressedSize: x.compressedSize, ms: x.ms })),
+    nvsPartition: plan.nvsRegion ? { offset: hex(plan.nvsRegion.offset), size: plan.nvsRegion.size } : undefined,
+    readback: r.readback,
+    timings: r.timings,
+    warnings: r.warnings,
+  };
+}
+
+function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boolean): void {
+  const d = r.device;
+  io.stdout(`Chip:   ${d.description}, MAC ${d.mac}, ${d.flashSize / 1048576} MB flash, ${r.baud} baud\n`);
+  io.stdout('Wrote:\n');
+  for (const x of r.regions) {
+    io.stdout(`  ${hex(x.offset).padEnd(10)} ${x.name.padEnd(16)} ${String(x.size).padStart(8)} bytes  md5 ${x.md5}\n`);
+  }
+  if (r.readback) {
+    const nvs = r.readback.nvs;
+    io.stdout(`Read back ${r.readback.size} bytes at ${hex(r.readback.offset)}: identical; NVS namespaces: ${nvs.namespaces.join(', ') || '(none)'}, ${nvs.items} items${nvs.problems.length ? `, ${nvs.problems.length} problems` : ''}\n`);
+  }
+  for (const w of r.warnings) io.stdout(`Note: ${w}\n`);
+  const t = r.timings;
+  io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${reset ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(1)} s (connect ${(t.connectMs / 1000).toFixed(1)} s, write ${(t.writeMs / 1000).toFixed(1)} s)\n`);
+}
+
+/** One progress line: redrawn in place on a terminal, one line per stage change otherwise. */
+function progressPrinter(io: CliIO, quiet: boolean): { update(e: FlashProgress): void; end(): void } {
+  let lastKey = '';
+  let drawn = false;
+  return {
+    update(e) {
+      if (quiet) return;
+      const label = `${e.stage}${e.region ? ` ${e.region}` : ''}`;
+      if (io.isTTY) {
+        io.stdout(`\r${`[${e.percent.toFixed(0).padStart(3)}%] ${label}${e.message ? `: ${e.message}` : ''}`.padEnd(70)}`);
+        drawn = true;
+      } else if (label !== lastKey) {
+        io.stdout(`[${e.percent.toFixed(0).padStart(3)}%] ${label}${e.message ? `: ${e.message}` : ''}\n`);
+      }
+      lastKey = label;
+    },
+    end() {
+      if (drawn) io.stdout('\n');
+      drawn = false;
+    },
+  };
+}

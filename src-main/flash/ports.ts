@@ -1,0 +1,166 @@
+// Serial port discovery: which ports exist, which of them sit behind a USB bridge that can reach an
+// ESP chip's download mode, which are held by another program, and a polling watcher for
+// plug / unplug. The binding is injectable so tests run against the mock or virtual binding.
+import { EventEmitter } from 'node:events';
+import type { BindingInterface, PortInfo } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { SerialPort } from 'serialport';
+import { classifyUsbBridge, normalizeUsbId, type UsbBridge } from './usb-ids.ts';
+import { toFlashError } from './errors.ts';
+
+/** The part of a serialport binding discovery needs (`open` only for the busy probe). */
+export type ListingBinding = Pick<BindingInterface, 'list'> & Partial<Pick<BindingInterface, 'open'>>;
+
+export interface PortDescription {
+  path: string;
+  /** Lower-case 4-digit hex, as serialport reports it. */
+  vendorId?: string;
+  productId?: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  /** Known ESP-capable USB bridge (undefined: unknown or not USB). */
+  bridge?: UsbBridge;
+  /** True when the bridge is one that can put an ESP chip into download mode. */
+  espCapable: boolean;
+  /** Only when probed: the port could not be opened because another program holds it. */
+  busy?: boolean;
+  /** Only when probed and the open failed for another reason. */
+  probeError?: string;
+}
+
+export interface ListPortsOptions {
+  /** Defaults to serialport's native binding. */
+  binding?: ListingBinding;
+  /** Open and close each ESP-capable port to find the busy ones (briefly raises DTR/RTS, no reset). */
+  probeBusy?: boolean;
+  /** Include ports without a known ESP bridge (default true). */
+  includeAll?: boolean;
+}
+
+export function describePort(info: PortInfo): PortDescription {
+  const vendorId = normalizeUsbId(info.vendorId);
+  const productId = normalizeUsbId(info.productId);
+  const bridge = classifyUsbBridge(vendorId, productId);
+  const d: PortDescription = { path: info.path, espCapable: bridge !== undefined };
+  if (vendorId) d.vendorId = vendorId;
+  if (productId) d.productId = productId;
+  if (info.manufacturer) d.manufacturer = info.manufacturer;
+  if (info.serialNumber) d.serialNumber = info.serialNumber;
+  if (bridge) d.bridge = bridge;
+  return d;
+}
+
+export function defaultBinding(): BindingInterface {
+  return SerialPort.binding as unknown as BindingInterface;
+}
+
+/** Lists ports, ESP-capable ones first (then by path). Never throws for a busy port. */
+export async function listPorts(options: ListPortsOptions = {}): Promise<PortDescription[]> {
+  const binding = options.binding ?? defaultBinding();
+  const infos = await binding.list();
+  let ports = infos.map(describePort);
+  if (options.includeAll === false) ports = ports.filter((p) => p.espCapable);
+  ports.sort((a, b) => Number(b.espCapable) - Number(a.espCapable) || a.path.localeCompare(b.path));
+  if (options.probeBusy && binding.open) {
+    for (const p of ports) if (p.espCapable) Object.assign(p, await probePort(binding as BindingInterface, p.path));
+  }
+  return ports;
+}
+
+/** Tries to open (with an exclusive lock) and close a port. */
+export async function probePort(binding: BindingInterface, path: string): Promise<{ busy: boolean; probeError?: string }> {
+  try {
+    const port = await binding.open({ path, baudRate: 115200, lock: true });
+    await port.close();
+    return { busy: false };
+  } catch (err) {
+    const fe = toFlashError(err, { port: path });
+    if (fe.code === 'port-busy') return { busy: true };
+    return { busy: false, probeError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Identity of a plugged device: a different device on the same path counts as detach + attach. */
+function portKey(p: PortDescription): string {
+  return [p.path, p.vendorId ?? '', p.productId ?? '', p.serialNumber ?? ''].join('|');
+}
+
+export interface PortWatcherOptions {
+  binding?: ListingBinding;
+  /** Poll interval, default 1000 ms. */
+  intervalMs?: number;
+  /** Only report ESP-capable ports (default false). */
+  espOnly?: boolean;
+}
+
+export interface PortWatcherEvents {
+  attach: [PortDescription];
+  detach: [PortDescription];
+  error: [Error];
+}
+
+/**
+ * Polls the port list and emits `attach` / `detach` for changes after `start()`.
+ * A failing poll emits `error` (only if someone listens) and polling goes on.
+ */
+export class PortWatcher extends EventEmitter<PortWatcherEvents> {
+  private known = new Map<string, PortDescription>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private readonly binding: ListingBinding;
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: PortWatcherOptions = {}) {
+    super();
+    this.binding = options.binding ?? defaultBinding();
+    this.intervalMs = options.intervalMs ?? 1000;
+  }
+
+  /** Takes the first snapshot (no events for it), returns it, then polls. */
+  async start(): Promise<PortDescription[]> {
+    if (this.running) return [...this.known.values()];
+    this.running = true;
+    const first = await this.snapshot();
+    this.known = new Map(first.map((p) => [portKey(p), p]));
+    this.schedule();
+    return first;
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Ports currently known to the watcher. */
+  get ports(): PortDescription[] {
+    return [...this.known.values()];
+  }
+
+  /** One poll now (also used by the timer); emits the differences. */
+  async poll(): Promise<void> {
+    let now: PortDescription[];
+    try {
+      now = await this.snapshot();
+    } catch (err) {
+      if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const next = new Map(now.map((p) => [portKey(p), p]));
+    for (const [key, p] of this.known) if (!next.has(key)) this.emit('detach', p);
+    for (const [key, p] of next) if (!this.known.has(key)) this.emit('attach', p);
+    this.known = next;
+  }
+
+  private async snapshot(): Promise<PortDescription[]> {
+    return listPorts({ binding: this.binding, includeAll: !this.options.espOnly });
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(async () => {
+      this.timer = null;
+      await this.poll();
+      this.schedule();
+    }, this.intervalMs);
+  }
+}
