@@ -93,7 +93,7 @@ function xtsUnits(
   }
   if (offsets.length === 0) return new Uint8Array(0);
   const masks = xtsMasks(keys.tweakKey, offsets, aes);
-  const buf = units.slice();
+  const buf = new Uint8Array(units); // a copy even for a Node Buffer, whose slice() is a view
   xorInto(buf, masks);
   const out = decrypt ? aes.decryptBlocks(keys.encryptionKey, buf) : aes.encryptBlocks(keys.encryptionKey, buf);
   xorInto(out, masks);
@@ -145,7 +145,7 @@ function transformSlots(
     offsets.push(slotOffset(s.page, s.tweakSlot));
   });
   const done = xtsUnits(keys, units, offsets, decrypt, aes);
-  const out = image.slice();
+  const out = new Uint8Array(image); // a copy even for a Node Buffer, whose slice() is a view
   slots.forEach((s, i) => out.set(done.subarray(i * NVS_ENTRY_SIZE, (i + 1) * NVS_ENTRY_SIZE), slotOffset(s.page, s.slot)));
   return out;
 }

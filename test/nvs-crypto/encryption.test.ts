@@ -143,3 +143,20 @@ describe('XTS core against OpenSSL aes-256-xts', () => {
     expectSameBytes(decryptNvsImage(load(NVS, 'enc_roundtrip.v2.enc.bin'), keys, { aes: nodeAes }), plain);
   });
 });
+
+describe('callers keep their input', () => {
+  it('encrypting or decrypting a Node Buffer never modifies it', async () => {
+    const { encryptNvsImage: enc, decryptNvsImage: dec } = await import('../../shared/nvs/encryption.ts');
+    const { readFileSync } = await import('node:fs');
+    const plain = readFileSync('test/fixtures/nvs/enc_basic.v2.bin');
+    const keysBin = readFileSync('test/fixtures/nvs/enc_basic.keys.bin');
+    const { parseKeysPartition } = await import('../../shared/nvs/keys.ts');
+    const keys = parseKeysPartition(new Uint8Array(keysBin));
+    const before = Buffer.from(plain);
+    const encrypted = Buffer.from(enc(plain, keys));
+    expect(plain.equals(before)).toBe(true);
+    const encBefore = Buffer.from(encrypted);
+    dec(encrypted, keys);
+    expect(encrypted.equals(encBefore)).toBe(true);
+  });
+});

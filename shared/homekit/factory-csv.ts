@@ -1,0 +1,102 @@
+// The NVS CSV that factory_nvs_gen.py writes (spec homekit-setup.md §4), byte for byte:
+//
+//   key,type,encoding,value
+//   hap_setup,namespace,,
+//   setup_id,data,binary,<ID>
+//   setup_salt,data,hex2bin,<32 lower-case hex digits>
+//   setup_verifier,data,hex2bin,<768 lower-case hex digits>      (no final newline)
+//
+// With a custom CSV (`--infile`) its text replaces the header line (copied as Python's text mode
+// copies it: `\r\n` and `\r` become `\n`), the namespace line is appended only when no line reads
+// exactly `hap_setup,namespace,,`, and the three keys always come last.
+// Deliberate fix (quirk q2): a custom text without a final newline gets one, so the appended lines
+// never glue onto its last value.
+import { SetupDataError } from './setup-code.ts';
+import { parseSetupId } from './setup-id.ts';
+import { SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from './srp.ts';
+
+export const HAP_SETUP_NAMESPACE = 'hap_setup';
+const CSV_HEADER = 'key,type,encoding,value\n';
+const NAMESPACE_LINE = 'hap_setup,namespace,,';
+
+export interface FactoryCsvInput {
+  /** 4 characters 0-9/A-Z (validated: the CSV writer does no quoting). */
+  setupId: string;
+  /** Exactly 16 bytes. */
+  salt: Uint8Array;
+  /** Exactly 384 bytes. */
+  verifier: Uint8Array;
+  /** Text of the `--infile` custom-data CSV, if any. */
+  customCsv?: string;
+}
+
+export function buildFactoryCsv(input: FactoryCsvInput): string {
+  const setupId = parseSetupId(input.setupId);
+  if (input.salt.length !== SRP_SALT_LENGTH) throw new SetupDataError(`setup salt must be ${SRP_SALT_LENGTH} bytes (got ${input.salt.length})`);
+  if (input.verifier.length !== SRP_VERIFIER_LENGTH) {
+    throw new SetupDataError(`setup verifier must be ${SRP_VERIFIER_LENGTH} bytes (got ${input.verifier.length})`);
+  }
+  let text = CSV_HEADER;
+  if (input.customCsv !== undefined) {
+    text = input.customCsv.replace(/\r\n?/g, '\n');
+    if (text !== '' && !text.endsWith('\n')) text += '\n';
+  }
+  if (!declaresHapSetupNamespace(text)) text += `${NAMESPACE_LINE}\n`;
+  return (
+    text +
+    `setup_id,data,binary,${setupId}\n` +
+    `setup_salt,data,hex2bin,${toHex(input.salt)}\n` +
+    `setup_verifier,data,hex2bin,${toHex(input.verifier)}`
+  );
+}
+
+/**
+ * Whether some record of `text`, read the way the reference reads it (Python `csv.reader` with
+ * `delimiter='\n'`: one field per line, double quotes still honoured), is exactly
+ * `hap_setup,namespace,,`. So `"hap_setup,namespace,,"` counts, `hap_setup,namespace,, ` does not.
+ */
+export function declaresHapSetupNamespace(text: string): boolean {
+  return lineFields(text).includes(NAMESPACE_LINE);
+}
+
+/** CPython's csv state machine specialised to delimiter = newline (non-strict, doublequote). */
+function lineFields(text: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let state: 'start' | 'unquoted' | 'quoted' | 'quoteInQuoted' = 'start';
+  const endRecord = () => {
+    if (state !== 'start' || field !== '') fields.push(field);
+    field = '';
+    state = 'start';
+  };
+  for (const c of text) {
+    switch (state) {
+      case 'start':
+        if (c === '\n') endRecord();
+        else if (c === '"') state = 'quoted';
+        else { field += c; state = 'unquoted'; }
+        break;
+      case 'unquoted':
+        if (c === '\n') endRecord();
+        else field += c;
+        break;
+      case 'quoted':
+        if (c === '"') state = 'quoteInQuoted';
+        else field += c; // newlines inside quotes belong to the field
+        break;
+      case 'quoteInQuoted':
+        if (c === '"') { field += '"'; state = 'quoted'; }
+        else if (c === '\n') endRecord();
+        else { field += c; state = 'unquoted'; }
+        break;
+    }
+  }
+  if (state !== 'start' || field !== '') fields.push(field);
+  return fields;
+}
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
