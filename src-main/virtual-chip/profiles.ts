@@ -37,7 +37,11 @@ export interface ChipProfile {
   /** Default revision, esptool convention: major * 100 + minor. */
   defaultRevision: number;
   defaultCircuit: ResetCircuit;
-  /** ESP32's ROM implements READ_FLASH_SLOW (0x0E). */
+  /**
+   * The ROM implements READ_FLASH_SLOW (0x0E), used by `esptool read_flash --no-stub`. The spec
+   * says ESP32 only, but esptool's own hardware tests run `--no-stub read_flash` on every chip but
+   * the ESP8266 (S3 and C3 included), so all three ROMs modelled here answer it.
+   */
   romReadFlashSlow: boolean;
   /** Espressif OUI used for default MACs. */
   oui: [number, number, number];
@@ -136,7 +140,7 @@ const ESP32S3: ChipProfile = {
   bootloaderOffset: 0,
   defaultRevision: 2,
   defaultCircuit: 'usb-jtag',
-  romReadFlashSlow: false,
+  romReadFlashSlow: true,
   oui: [0xf4, 0x12, 0xfa],
   efuses: (mac, revision) => newerEfuses(0x60007000, mac, revision, true),
   banner(download) {
@@ -157,7 +161,7 @@ const ESP32C3: ChipProfile = {
   bootloaderOffset: 0,
   defaultRevision: 4,
   defaultCircuit: 'usb-jtag',
-  romReadFlashSlow: false,
+  romReadFlashSlow: true,
   oui: [0x58, 0xcf, 0x79],
   efuses: (mac, revision) => newerEfuses(0x60008800, mac, revision, false),
   banner(download) {

@@ -124,6 +124,19 @@ describe('ROM', () => {
     expect(slow).toHaveLength(8 + 64 + 4);
   });
 
+  // Regression: `esptool --no-stub read_flash` on S3/C3 died with "Invalid (unsupported) command 0xe".
+  test('S3 and C3 ROMs also answer READ_FLASH_SLOW: 64 data bytes + 4 status bytes', async () => {
+    for (const chip of ['esp32s3', 'esp32c3'] as const) {
+      const link = await rawLink({ chip, pacing: false, startInDownloadMode: true });
+      link.chip.flash.set([0xde, 0xad, 0xbe, 0xef, 0x55], 0x300000);
+      const [frame] = new SlipDecoder().push(await exchange(link, request(0x0e, words(0x300000, 64)), 78));
+      expect(frame.subarray(0, 8)).toEqual(hex('01 0E 44 00 00 00 00 00'));
+      expect(frame.subarray(8, 14)).toEqual(hex('DE AD BE EF 55 FF'));
+      expect(frame.subarray(14, 72)).toEqual(new Uint8Array(58).fill(0xff));
+      expect(frame.subarray(72)).toEqual(hex('00 00 00 00'));
+    }
+  });
+
   test('FLASH_DATA with a bad checksum fails with ROM error 0x07; FLASH_BEGIN erases whole sectors first', async () => {
     const link = await rawLink({ chip: 'esp32', pacing: false, startInDownloadMode: true });
     link.chip.flash.fill(0, 0x8000, 0xa000);
