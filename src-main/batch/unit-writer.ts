@@ -1,0 +1,63 @@
+// Builds one accessory and writes its files: the work a batch lane does, on a worker thread or on
+// the coordinator's own thread (see pool.ts).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildUnit } from '../../shared/batch/unit.ts';
+import { precomputeSrpTable } from '../../shared/homekit/srp.ts';
+import { buildKeysPartition } from '../../shared/nvs/keys.ts';
+import type { LabelLayout } from '../../shared/label/layout.ts';
+import { writeFileAtomicSync } from './files.ts';
+import type { UnitResult, UnitTask, WorkerInit } from './protocol.ts';
+
+/** Fixed PDF date: a label rebuilt by a resumed run is byte-identical to the first one. */
+const LABEL_DATE = new Date('2000-01-01T00:00:00Z');
+const SECRET_MODE = 0o600;
+
+interface LabelCode {
+  layoutLabel: typeof import('../../shared/label/layout.ts').layoutLabel;
+  renderLabelSvg: typeof import('../../shared/label/svg.ts').renderLabelSvg;
+  renderLabelPdf?: typeof import('../label/pdf.ts').renderLabelPdf;
+}
+
+export interface UnitWriter {
+  write(task: UnitTask): Promise<UnitResult>;
+}
+
+/** Loads what the batch needs (label code only when it makes labels: pdf-lib is slow to load). */
+export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
+  let labels: LabelCode | undefined;
+  if (cfg.singleLabels || cfg.sheetLayouts) {
+    const [{ layoutLabel }, { renderLabelSvg }] = await Promise.all([import('../../shared/label/layout.ts'), import('../../shared/label/svg.ts')]);
+    labels = { layoutLabel, renderLabelSvg };
+    if (cfg.singleLabels?.format === 'pdf') labels.renderLabelPdf = (await import('../label/pdf.ts')).renderLabelPdf;
+  }
+  precomputeSrpTable();
+  const readFile = (p: string) => new Uint8Array(readFileSync(resolve(cfg.cwd, p)));
+
+  return {
+    async write(task: UnitTask): Promise<UnitResult> {
+      const keys = task.nvsKey ? { encryptionKey: task.nvsKey.slice(0, 32), tweakKey: task.nvsKey.slice(32, 64) } : cfg.keys;
+      const identity = { index: task.index, setupCode: task.setupCode, setupId: task.setupId, salt: task.salt };
+      const built = buildUnit(cfg.spec, identity, task.row, { readFile, ...(keys ? { keys } : {}) });
+      const out = cfg.outdir;
+      writeFileAtomicSync(join(out, 'csv', `${task.name}.csv`), built.csvText);
+      writeFileAtomicSync(join(out, 'bin', `${task.name}.bin`), built.image);
+      writeFileAtomicSync(join(out, 'homekit_setup_info', `${task.name}.txt`), built.txtText, SECRET_MODE);
+      if (task.nvsKey) writeFileAtomicSync(join(out, 'keys', `${task.name}-keys.bin`), buildKeysPartition(keys!), SECRET_MODE);
+      const result: UnitResult = { index: task.index, verifierHex: built.verifierHex, payload: built.payload };
+      if (labels) {
+        const spec = cfg.singleLabels?.spec ?? cfg.sheetLayouts!;
+        const layout: LabelLayout = labels.layoutLabel(spec, { setupPayload: built.payload, setupCode: task.setupCode });
+        if (cfg.singleLabels) {
+          const file = join(out, 'labels', `${task.name}.${cfg.singleLabels.format}`);
+          const data = labels.renderLabelPdf
+            ? await labels.renderLabelPdf(layout, { title: 'HomeKit setup label', date: LABEL_DATE })
+            : labels.renderLabelSvg(layout);
+          writeFileAtomicSync(file, data, SECRET_MODE);
+        }
+        if (cfg.sheetLayouts) result.layout = layout;
+      }
+      return result;
+    },
+  };
+}
