@@ -1,0 +1,105 @@
+// `factory-station provision`: the whole station pipeline for one unit, headless.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { parseCliArgs } from '../../station/open.ts';
+import { ProductionDb } from '../../station/db.ts';
+import { loadProfile } from '../../station/profile-file.ts';
+import { Station } from '../../station/station.ts';
+import { VirtualChipRegistry, CHIP_KINDS, type VirtualChip, type VirtualChipKind } from '../../virtual-chip/index.ts';
+import { ProfileError } from '../../../shared/station/profile.ts';
+
+export const USAGE = `usage: factory-station provision --profile P.json --port PATH|virtual:esp32 [options]
+
+Provisions the unit on PATH: reads its MAC, reserves a fresh HomeKit identity for it in the
+production database (or finds the one it already has), builds and flashes its factory NVS image,
+verifies it, records it and writes its label PDF. The setup code is never printed: it is on the
+label (and in the database).
+
+options:
+  --profile FILE        product profile (JSON)
+  --port PATH           serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
+  --db FILE             production database (default ./station.db)
+  --label-out DIR       where the label PDF goes (default ./labels)
+  --reflash             confirm re-flashing a unit that already holds an identity (its own identity)
+  --pool                take the identity from the imported pool instead of generating one
+  --operator NAME       recorded with the unit (default $USER)
+  --station NAME        recorded with the unit (default: host name)
+  --virtual-state FILE  virtual ports: load/save the virtual chip (MAC + flash) so it can be re-plugged
+  --json                print one JSON object
+  -h, --help            show this help
+`;
+
+const OPTIONS = {
+  profile: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'label-out': { type: 'string' },
+  reflash: { type: 'boolean' }, pool: { type: 'boolean' }, operator: { type: 'string' }, station: { type: 'string' },
+  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface VirtualState { chip: VirtualChipKind; mac: string }
+
+async function loadVirtualChip(registry: VirtualChipRegistry, port: string, statePath: string | undefined): Promise<VirtualChip> {
+  const kind = port.slice('virtual:'.length) as VirtualChipKind;
+  if (!CHIP_KINDS.includes(kind)) throw new CliError(`--port ${port}: unknown virtual chip (virtual:esp32, virtual:esp32s3 or virtual:esp32c3)`, 2);
+  if (statePath && existsSync(statePath)) {
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as VirtualState;
+    const chip = registry.create(port, { chip: state.chip, mac: state.mac, pacing: false });
+    if (existsSync(`${statePath}.flash`)) chip.flash.set(new Uint8Array(await readFile(`${statePath}.flash`)));
+    return chip;
+  }
+  return registry.create(port, { chip: kind, pacing: false });
+}
+
+async function saveVirtualChip(chip: VirtualChip, statePath: string): Promise<void> {
+  await writeFileAtomic(`${statePath}.flash`, chip.flash);
+  await writeFileAtomic(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCliArgs(argv, OPTIONS, USAGE);
+  if (values.help) return (io.stdout(USAGE), 0);
+  if (!values.profile) throw new CliError(`provision: --profile is required\n${USAGE}`, 2);
+  if (!values.port) throw new CliError(`provision: --port is required\n${USAGE}`, 2);
+  const at = (p: string) => resolve(io.cwd, p);
+  let loaded;
+  try {
+    loaded = await loadProfile(at(values.profile));
+  } catch (err) {
+    if (err instanceof ProfileError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  const port = values.port;
+  const registry = new VirtualChipRegistry();
+  const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
+  const chip = port.startsWith('virtual:') ? await loadVirtualChip(registry, port, statePath) : undefined;
+  const db = ProductionDb.open(at(values.db ?? 'station.db'));
+  try {
+    const station = new Station({
+      db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? (io.env.HOSTNAME || 'station'),
+      operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
+    });
+    if (!values.json) station.on((e) => { if (e.type === 'stage' && e.stage !== 'flash' && e.stage !== 'verify') io.stderr(`${e.stage}: ${e.message}\n`); });
+    const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
+    if (chip && statePath) await saveVirtualChip(chip, statePath);
+    if (values.json) {
+      const body = outcome.kind === 'done'
+        ? { ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings }
+        : { ok: false, ...outcome };
+      io.stdout(`${JSON.stringify(body)}\n`);
+    }
+    if (outcome.kind === 'done') {
+      const u = outcome.result.unit;
+      if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}; label: ${outcome.result.labelPdfPath}\n`);
+      return 0;
+    }
+    if (outcome.kind === 'needs-confirmation') {
+      if (!values.json) io.stderr(`unit ${outcome.mac} already holds setup ID ${outcome.setupId}: run again with --reflash to re-flash its own identity\n`);
+      return 3;
+    }
+    if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${outcome.nextStep}\n`);
+    return 1;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,55 @@
+// One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data,
+// encrypted when the profile says so) and the write plan (partition table + NVS + firmware).
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';
+import { generateNvsImage } from '../../shared/nvs/writer.ts';
+import { encryptNvsImage } from '../../shared/nvs/encryption.ts';
+import { parseKeysFile } from '../../shared/nvs/keys.ts';
+import { buildWritePlan, type FlashPlan } from '../flash/index.ts';
+import { resolveProfilePath, type LoadedProfile } from './profile-file.ts';
+
+export interface UnitIdentityData {
+  setupId: string;
+  salt: Uint8Array;
+  verifier: Uint8Array;
+}
+
+/** Product-wide inputs, read once per station session rather than per unit. */
+export interface ProductAssets {
+  partitionTable: Uint8Array;
+  customCsv?: string;
+  keys?: ReturnType<typeof parseKeysFile>;
+  flasherArgs?: { json: unknown; baseDir: string };
+}
+
+export async function loadProductAssets(loaded: LoadedProfile): Promise<ProductAssets> {
+  const p = loaded.profile;
+  const assets: ProductAssets = { partitionTable: new Uint8Array(await readFile(resolveProfilePath(loaded, p.firmware.partitionTable))) };
+  if (p.customData?.csv) assets.customCsv = await readFile(resolveProfilePath(loaded, p.customData.csv), 'utf8');
+  if (p.encryption) assets.keys = parseKeysFile(new Uint8Array(await readFile(resolveProfilePath(loaded, p.encryption.keysFile))));
+  if (p.firmware.flasherArgs) {
+    const path = resolveProfilePath(loaded, p.firmware.flasherArgs);
+    assets.flasherArgs = { json: JSON.parse(await readFile(path, 'utf8')), baseDir: dirname(path) };
+  }
+  return assets;
+}
+
+export function buildUnitNvsImage(loaded: LoadedProfile, assets: ProductAssets, identity: UnitIdentityData): { image: Uint8Array; sha256: string } {
+  const p = loaded.profile;
+  const csv = buildFactoryCsv({ setupId: identity.setupId, salt: identity.salt, verifier: identity.verifier, customCsv: assets.customCsv });
+  let image = generateNvsImage(csv, { size: p.nvs.size, version: p.nvs.version, layout: p.nvs.layout });
+  if (assets.keys) image = encryptNvsImage(image, assets.keys);
+  return { image, sha256: createHash('sha256').update(image).digest('hex') };
+}
+
+export function buildUnitPlan(loaded: LoadedProfile, assets: ProductAssets, factoryNvs: Uint8Array): Promise<FlashPlan> {
+  return buildWritePlan({
+    partitionTable: assets.partitionTable,
+    factoryNvs,
+    flasherArgs: assets.flasherArgs,
+    tableOffset: loaded.profile.firmware.tableOffset,
+    expectedChip: loaded.profile.expectedChip,
+  });
+}

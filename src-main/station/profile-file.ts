@@ -1,0 +1,113 @@
+// Product profiles on disk: loading with clear errors, atomic saving, the engineer PIN, and the
+// demo profile the app creates on first run (so the station works with virtual chips out of the box).
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
+import { writeFileAtomic } from '../cli/io.ts';
+
+export interface LoadedProfile {
+  profile: ProductProfile;
+  path: string;
+  /** Paths in the profile are relative to this directory. */
+  baseDir: string;
+}
+
+export function resolveProfilePath(loaded: LoadedProfile, p: string): string {
+  return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
+}
+
+export async function loadProfile(path: string): Promise<LoadedProfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ProfileError('', 'cannot read the profile file', path);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec((err as Error).message);
+    const where = m ? lineColumn(text, Number(m[1])) : '';
+    throw new ProfileError('', `not valid JSON${where}`, path);
+  }
+  const profile = validateProfile(json, path);
+  const loaded = { profile, path: resolve(path), baseDir: dirname(resolve(path)) };
+  const files: [string, string | undefined][] = [
+    ['firmware.partitionTable', profile.firmware.partitionTable],
+    ['firmware.flasherArgs', profile.firmware.flasherArgs],
+    ['encryption.keysFile', profile.encryption?.keysFile],
+    ['customData.csv', profile.customData?.csv],
+  ];
+  for (const [field, file] of files) {
+    if (file !== undefined && !existsSync(resolveProfilePath(loaded, file))) throw new ProfileError(field, `file not found: ${file}`, path);
+  }
+  return loaded;
+}
+
+function lineColumn(text: string, pos: number): string {
+  const before = text.slice(0, pos).split('\n');
+  return ` (line ${before.length}, column ${before.at(-1)!.length + 1})`;
+}
+
+export async function saveProfile(path: string, profile: ProductProfile): Promise<void> {
+  validateProfile(profile, path);
+  await writeFileAtomic(path, `${JSON.stringify(profile, null, 2)}\n`, 0o600);
+}
+
+/** scrypt with a random salt; stored as `scrypt$N$saltHex$hashHex`. */
+export function hashPin(pin: string): string {
+  if (!/^\d{4,12}$/.test(pin)) throw new Error('an engineer PIN is 4 to 12 digits');
+  const salt = randomBytes(16);
+  const hash = scryptSync(pin, salt, 32, { N: 16384 });
+  return `scrypt$16384$${salt.toString('hex')}$${hash.toString('hex')}`;
+}
+
+export function verifyPin(pin: string, stored: string): boolean {
+  const [scheme, n, saltHex, hashHex] = stored.split('$');
+  if (scheme !== 'scrypt' || !n || !saltHex || !hashHex) return false;
+  const expected = Buffer.from(hashHex, 'hex');
+  const actual = scryptSync(pin, Buffer.from(saltHex, 'hex'), expected.length, { N: Number(n) });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export function isLocked(profile: ProductProfile): boolean {
+  return profile.lock !== undefined;
+}
+
+/** The esp-homekit-sdk example partition table (factory_nvs at 0x340000). */
+export const HOMEKIT_PARTITION_CSV = `# Name,   Type, SubType, Offset,  Size, Flags
+sec_cert,  0x3F, ,0xd000,    0x3000, ,  # Never mark this as an encrypted partition
+nvs,      data, nvs,     0x10000,   0x6000,
+otadata,  data, ota,     ,          0x2000
+phy_init, data, phy,     ,          0x1000,
+ota_0,    app,  ota_0,   0x20000,   1600K,
+ota_1,    app,  ota_1,   ,          1600K,
+factory_nvs, data,   nvs,     0x340000,  0x6000
+nvs_keys, data, nvs_keys,0x346000,  0x1000
+`;
+
+export function demoProfile(): ProductProfile {
+  return validateProfile({
+    schema: 1,
+    id: 'demo-smart-plug',
+    productName: 'Demo Smart Plug',
+    category: 7,
+    flags: { ip: true, wac: true },
+    nvs: { size: 0x6000, version: 2, layout: 'homekit' },
+    firmware: { partitionTable: 'partitions_hap.csv' },
+    verify: 'md5',
+    label: { size: '40x30', showProductName: true, showMac: true },
+    printer: { mode: 'pdf' },
+  });
+}
+
+/** Writes the demo profile and its partition table into `dir` (if missing) and returns its path. */
+export async function createDemoProfile(dir: string): Promise<string> {
+  const path = join(dir, 'demo-profile.json');
+  if (!existsSync(join(dir, 'partitions_hap.csv'))) await writeFileAtomic(join(dir, 'partitions_hap.csv'), HOMEKIT_PARTITION_CSV);
+  if (!existsSync(path)) await saveProfile(path, demoProfile());
+  return path;
+}
