@@ -271,10 +271,10 @@ export class ProductionDb {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRecord);
   }
 
-  /** Units a crash or a failure left unfinished: reserved, flashing or failed. */
+  /** Units a crash or a failure left unfinished: reserved, flashing, verified without a label, or failed. */
   incompleteUnits(product?: string): UnitRecord[] {
     const rows = this.db
-      .prepare(`SELECT * FROM units WHERE status IN ('reserved', 'flashing', 'failed') ${product ? 'AND product = ?' : ''} ORDER BY id`)
+      .prepare(`SELECT * FROM units WHERE status IN ('reserved', 'flashing', 'verified', 'failed') ${product ? 'AND product = ?' : ''} ORDER BY id`)
       .all(...(product ? [product] : [])) as Row[];
     return rows.map(toRecord);
   }

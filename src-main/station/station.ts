@@ -159,7 +159,8 @@ export class Station {
       this.stage(port, 'identity', 15, `Unit ${info.mac} (${info.chipName})`);
       const reserved = this.reserve(info.mac, info.chip);
       unit = reserved.unit;
-      const finished = unit.status === 'verified' || unit.status === 'label-pending' || unit.status === 'done';
+      // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
+      const finished = unit.status === 'label-pending' || unit.status === 'done';
       if (reserved.existing && finished && !opts.confirmReflash) {
         this.setState(port, { kind: 'needs-confirmation', unitId: unit.id, mac: unit.mac, setupId: unit.setupId });
         this.emit({ type: 'needs-confirmation', port, unitId: unit.id, mac: unit.mac, setupId: unit.setupId });

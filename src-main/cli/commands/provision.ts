@@ -1,8 +1,8 @@
 // `factory-station provision`: the whole station pipeline for one unit, headless.
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../../station/open.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
@@ -51,9 +51,17 @@ async function loadVirtualChip(registry: VirtualChipRegistry, port: string, stat
   return registry.create(port, { chip: kind, pacing: false });
 }
 
-async function saveVirtualChip(chip: VirtualChip, statePath: string): Promise<void> {
-  await writeFileAtomic(`${statePath}.flash`, chip.flash);
-  await writeFileAtomic(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
+/**
+ * Persists the virtual chip synchronously, the moment its flash is written and verified (before the
+ * database records it): a real chip's flash survives a station crash, so the simulation must too.
+ */
+function saveVirtualChip(chip: VirtualChip, statePath: string): void {
+  const write = (path: string, data: Uint8Array | string) => {
+    writeFileSync(`${path}.tmp`, data);
+    renameSync(`${path}.tmp`, path);
+  };
+  write(`${statePath}.flash`, chip.flash);
+  write(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -79,9 +87,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? (io.env.HOSTNAME || 'station'),
       operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
     });
-    if (!values.json) station.on((e) => { if (e.type === 'stage' && e.stage !== 'flash' && e.stage !== 'verify') io.stderr(`${e.stage}: ${e.message}\n`); });
+    station.on((e) => {
+      if (e.type !== 'stage') return;
+      if (chip && statePath && e.stage === 'verify' && e.percent === 90) saveVirtualChip(chip, statePath);
+      if (!values.json && e.stage !== 'flash' && e.stage !== 'verify') io.stderr(`${e.stage}: ${e.message}\n`);
+    });
     const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
-    if (chip && statePath) await saveVirtualChip(chip, statePath);
+    if (chip && statePath) saveVirtualChip(chip, statePath);
     if (values.json) {
       const body = outcome.kind === 'done'
         ? { ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings }
