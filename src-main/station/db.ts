@@ -204,7 +204,7 @@ export class ProductionDb {
         .run(input.product, mac, input.chip, identity.setupCode, identity.setupId, Buffer.from(identity.salt), Buffer.from(identity.verifier),
           createHash('sha256').update(identity.verifier).digest('hex'), identity.payload, input.station, input.operator, now, now, identity.poolId ?? null);
       const id = Number(info.lastInsertRowid);
-      this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
+      this.db.prepare('INSERT OR IGNORE INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
       if (identity.poolId !== undefined) this.db.prepare('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
       this.auditRow('reserved', id, { mac, setupId: identity.setupId, source: input.usePool ? 'pool' : 'random' });
       return { unit: this.getUnit(id)!, existing: false };

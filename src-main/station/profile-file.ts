@@ -28,10 +28,8 @@ export async function loadProfile(path: string): Promise<LoadedProfile> {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    const m = /position (\d+)/.exec((err as Error).message);
-    const where = m ? lineColumn(text, Number(m[1])) : '';
-    throw new ProfileError('', `not valid JSON${where}`, path);
+  } catch {
+    throw new ProfileError('', `not valid JSON${lineColumn(text, jsonErrorOffset(text))}`, path);
   }
   const profile = validateProfile(json, path);
   const loaded = { profile, path: resolve(path), baseDir: dirname(resolve(path)) };
@@ -45,6 +43,31 @@ export async function loadProfile(path: string): Promise<LoadedProfile> {
     if (file !== undefined && !existsSync(resolveProfilePath(loaded, file))) throw new ProfileError(field, `file not found: ${file}`, path);
   }
   return loaded;
+}
+
+/**
+ * Where JSON.parse gives up. Node 20 names a position for some errors only; for an unexpected
+ * token, find the shortest prefix that already fails on that token (it stays bad in longer ones).
+ */
+function jsonErrorOffset(text: string): number {
+  const message = (n: number) => {
+    try {
+      JSON.parse(text.slice(0, n));
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const at = /at position (\d+)/.exec(message(text.length));
+  if (at) return Number(at[1]);
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (message(mid + 1).startsWith('Unexpected token')) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function lineColumn(text: string, pos: number): string {

@@ -1,0 +1,175 @@
+// Station data layer: profiles, engineer PIN, database guarantees, history/export commands.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { validateProfile, ProfileError } from '../../shared/station/profile.ts';
+import { demoProfile, hashPin, verifyPin, loadProfile, HOMEKIT_PARTITION_CSV } from '../../src-main/station/profile-file.ts';
+import { ProductionDb } from '../../src-main/station/db.ts';
+import { memoryIO } from '../../src-main/cli/io.ts';
+import { run as history } from '../../src-main/cli/commands/history.ts';
+import { run as exportCmd } from '../../src-main/cli/commands/export.ts';
+import { canTransition } from '../../shared/station/events.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-data-'));
+
+function fresh(n: number) {
+  const code = String(10000000 + n * 7919).slice(0, 8);
+  const id = n.toString(36).toUpperCase().padStart(4, '0');
+  return { setupCode: code, setupId: id, salt: new Uint8Array(16).fill(n & 255), verifier: new Uint8Array(384).fill(1), payload: `X-HM://TEST${id}` };
+}
+
+describe('product profile', () => {
+  const base = () => JSON.parse(JSON.stringify(demoProfile())) as Record<string, any>;
+
+  it('accepts the demo profile and the esp-homekit-sdk partition table is the fixture one', () => {
+    expect(validateProfile(base()).productName).toBe('Demo Smart Plug');
+    expect(HOMEKIT_PARTITION_CSV.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(
+      readFileSync('test/fixtures/station/partitions_hap.csv', 'utf8').split('\n').filter((l) => l && !l.startsWith('#')),
+    );
+  });
+
+  it.each([
+    ['category', (p: any) => (p.category = 0), /category: must be a whole number from 1 to 255/],
+    ['nvs.size', (p: any) => (p.nvs.size = 0x4100), /nvs\.size: must be a multiple of 4096/],
+    ['flags', (p: any) => (p.flags = { wac: true }), /flags: an accessory needs at least one transport/],
+    ['label overflow', (p: any) => ((p.label = { size: '25x25', showProductName: true }), (p.productName = 'An Extremely Long Product Name For A Tiny Label')), /label: .*productName/],
+    ['unknown field', (p: any) => (p.colour = 'red'), /colour: unknown field/],
+    ['productData', (p: any) => (p.productData = 'xyz'), /productData: must be 16 hex digits/],
+  ])('rejects a bad %s with the field path', (_name, mutate, message) => {
+    const p = base();
+    mutate(p);
+    expect(() => validateProfile(p, 'p.json')).toThrow(ProfileError);
+    expect(() => validateProfile(p, 'p.json')).toThrow(message);
+  });
+
+  it('names the JSON line of a syntax error and a missing firmware file', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.json'), '{\n  "schema": 1,\n  "id": x\n}');
+    await expect(loadProfile(join(dir, 'bad.json'))).rejects.toThrow(/line 3/);
+    writeFileSync(join(dir, 'p.json'), JSON.stringify(demoProfile()));
+    await expect(loadProfile(join(dir, 'p.json'))).rejects.toThrow(/firmware\.partitionTable: file not found/);
+  });
+
+  it('engineer PIN: salted scrypt hash, verified only with the right PIN', () => {
+    const h = hashPin('4711');
+    expect(h).not.toContain('4711');
+    expect(hashPin('4711')).not.toBe(h);
+    expect(verifyPin('4711', h)).toBe(true);
+    expect(verifyPin('4712', h)).toBe(false);
+    expect(() => hashPin('12')).toThrow(/4 to 12 digits/);
+  });
+});
+
+describe('production database', () => {
+  it('is created with mode 0600, migrated, and re-opens at the same schema', () => {
+    const path = join(tmp(), 'db', 'station.db');
+    const db = ProductionDb.open(path);
+    expect(db.schemaVersion).toBe(1);
+    db.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const again = ProductionDb.open(path);
+    expect(again.schemaVersion).toBe(1);
+    again.close();
+  });
+
+  it('reserves one identity per MAC (idempotent) and never reuses a code', () => {
+    const db = ProductionDb.open(join(tmp(), 's.db'));
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    let n = 0;
+    const reserve = (mac: string) => db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(n++) });
+    const a = reserve('24:0a:c4:00:00:01');
+    const again = reserve('24-0A-C4-00-00-01');
+    expect(again.existing).toBe(true);
+    expect(again.unit.setupCode).toBe(a.unit.setupCode);
+    // a generator that repeats itself is retried until the code and ID are unused
+    n = 0;
+    const b = reserve('24:0a:c4:00:00:02');
+    expect(b.unit.setupCode).not.toBe(a.unit.setupCode);
+    expect(b.unit.setupId).not.toBe(a.unit.setupId);
+    expect(db.isCodeUsed('p', a.unit.setupCode)).toBe(true);
+    db.close();
+  });
+
+  it('hands out pool identities in import order', () => {
+    const db = ProductionDb.open(join(tmp(), 's.db'));
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    const pool = [fresh(1), fresh(2), fresh(3)];
+    expect(db.importPool('p', pool)).toBe(3);
+    expect(() => db.importPool('p', [fresh(1)])).toThrow(/already issued/);
+    const got = ['01', '02'].map((m) => db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:00:${m}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: (c, i) => `X-HM://${i}`, fresh: () => { throw new Error('not used'); } }).unit);
+    expect(got.map((u) => u.setupCode)).toEqual([pool[0]!.setupCode, pool[1]!.setupCode]);
+    expect(db.poolRemaining('p')).toBe(1);
+    db.close();
+  });
+
+  it('two connections reserving at once never share an identity', async () => {
+    const path = join(tmp(), 'shared.db');
+    const db = ProductionDb.open(path);
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    db.close();
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      const { register } = require('tsx/cjs/api');
+      register();
+      const { ProductionDb } = require(workerData.dbModule);
+      const { generateSetupCode } = require(workerData.codeModule);
+      const db = ProductionDb.open(workerData.path);
+      for (let i = 0; i < 150; i++) {
+        const mac = '24:0a:c4:' + workerData.tag + ':' + (i >> 8).toString(16).padStart(2, '0') + ':' + (i & 255).toString(16).padStart(2, '0');
+        db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '',
+          fresh: () => { const c = generateSetupCode(); return { setupCode: c, setupId: c.slice(0, 4), salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: 'x' }; } });
+      }
+      db.close();
+      parentPort.postMessage('done');`;
+    const start = (tag: string) => new Promise((resolve, reject) => {
+      const w = new Worker(source, { eval: true, workerData: { path, tag, dbModule: join(process.cwd(), 'src-main/station/db.ts'), codeModule: join(process.cwd(), 'shared/homekit/setup-code.ts') } });
+      w.on('message', resolve);
+      w.on('error', reject);
+    });
+    await Promise.all([start('aa'), start('bb')]);
+    const check = ProductionDb.open(path);
+    const units = check.listUnits({ limit: 10_000 });
+    expect(units).toHaveLength(300);
+    expect(new Set(units.map((u) => u.setupCode)).size).toBe(300);
+    check.close();
+  }, 60_000);
+
+  it('the state machine only allows the pipeline transitions', () => {
+    expect(canTransition('idle', 'running')).toBe(true);
+    expect(canTransition('idle', 'done')).toBe(false);
+    expect(canTransition('needs-confirmation', 'running')).toBe(true);
+    expect(canTransition('failed', 'running')).toBe(true);
+  });
+});
+
+describe('history and export commands', () => {
+  it('history never shows a setup code; export writes the manifest with mode 0600', async () => {
+    const dir = tmp();
+    const db = ProductionDb.open(join(dir, 'station.db'));
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(5) }).unit;
+    db.setStatus(u.id, 'done');
+    db.close();
+    const io = memoryIO(dir);
+    expect(await history(['--db', 'station.db'], io)).toBe(0);
+    expect(io.out).toContain('24:0a:c4:12:34:56');
+    expect(io.out).toContain(u.setupId);
+    expect(io.out).not.toContain(u.setupCode);
+    const json = memoryIO(dir);
+    expect(await history(['--db', 'station.db', '--mac', '12:34:56', '--json'], json)).toBe(0);
+    expect(JSON.parse(json.out)).toHaveLength(1);
+    expect(json.out).not.toContain(u.setupCode);
+
+    const ex = memoryIO(dir);
+    expect(await exportCmd(['--db', 'station.db', 'out/manifest.csv'], ex)).toBe(0);
+    const csv = readFileSync(join(dir, 'out/manifest.csv'), 'utf8').split('\r\n');
+    expect(csv[0]).toBe('product,mac,chip,setup_id,setup_code,payload,status,created_at,updated_at,label_print_count');
+    expect(csv[1]).toContain(`,${u.setupCode},`);
+    expect(statSync(join(dir, 'out/manifest.csv')).mode & 0o777).toBe(0o600);
+
+    const missing = memoryIO(dir);
+    expect(await history(['--db', 'nope.db'], missing).catch(() => 1)).not.toBe(0);
+  });
+});
