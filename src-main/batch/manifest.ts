@@ -1,7 +1,10 @@
-// Adapter between the batch and the station core: the identity-pool manifest the station imports,
-// and the registry check (--db) that keeps batch identities unique against production.
-// INTERIM: replaced by the station's own format/registry once shared/station lands.
+// Adapter between the batch and the station core: the identity-pool manifest the station imports
+// (format in shared/station/manifest.ts), and the registry check (--db) that keeps batch identities
+// unique against the production database.
+import { existsSync } from 'node:fs';
 import { writeFileAtomic, CliError } from '../cli/io.ts';
+import { serializePoolManifest } from '../../shared/station/manifest.ts';
+import { ProductionDb } from '../station/db.ts';
 import type { IdentityKind } from '../../shared/batch/identities.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
 
@@ -11,7 +14,12 @@ export interface IdentityRegistry {
 }
 
 export function openIdentityRegistry(path: string): IdentityRegistry {
-  throw new CliError(`--db ${path}: the station registry is not available in this build`, 1);
+  if (!existsSync(path)) throw new CliError(`--db ${path}: no such station database`, 1);
+  const db = ProductionDb.open(path);
+  return {
+    isTaken: (kind, value) => (kind === 'setupCode' ? db.isCodeUsedAnywhere(value) : db.isSetupIdUsedAnywhere(value)),
+    close: () => db.close(),
+  };
 }
 
 export interface ManifestUnit {
@@ -25,13 +33,15 @@ export interface ManifestUnit {
 }
 
 export async function writeBatchManifest(path: string, input: { run: JournalRunRecord; units: ManifestUnit[] }): Promise<void> {
-  const doc = {
-    format: 'factory-station-identity-pool',
-    version: 1,
+  const text = serializePoolManifest({
     runId: input.run.runId,
     createdAt: input.run.createdAt,
     category: input.run.settings.category,
-    units: input.units,
-  };
-  await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`, 0o600);
+    identities: input.units.map((u) => ({ name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: fromHex(u.salt), verifier: fromHex(u.verifier) })),
+  });
+  await writeFileAtomic(path, text, 0o600);
+}
+
+function fromHex(text: string): Uint8Array {
+  return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
 }

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   provision: { summary: 'run the whole station pipeline for one unit', load: () => import('./commands/provision.ts') },
   history: { summary: 'show provisioned units from the production database', load: () => import('./commands/history.ts') },
   export: { summary: 'export the production manifest as CSV', load: () => import('./commands/export.ts') },
+  pool: { summary: 'import a batch manifest as the identity pool, or show what is left', load: () => import('./commands/pool.ts') },
   batch: { summary: 'generate many accessories offline (like hk_mfg_gen.py)', load: () => import('./commands/batch.ts') },
 };
 

@@ -217,6 +217,15 @@ export class ProductionDb {
     return this.db.prepare('SELECT 1 FROM used_codes WHERE product = ? AND setup_code = ?').get(product, code) !== undefined;
   }
 
+  /** For the offline batch (--db): identities must not collide with any product's. */
+  isCodeUsedAnywhere(code: string): boolean {
+    return this.db.prepare('SELECT 1 FROM used_codes WHERE setup_code = ?').get(code) !== undefined;
+  }
+
+  isSetupIdUsedAnywhere(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM units WHERE setup_id = ? UNION SELECT 1 FROM pool WHERE setup_id = ?').get(id, id) !== undefined;
+  }
+
   /** Setup IDs stay unique while the space allows: after many collisions in a row, a repeat is accepted. */
   private isSetupIdUsed(product: string, id: string, attempt: number): boolean {
     if (attempt > 200) return false;

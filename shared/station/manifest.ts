@@ -1,0 +1,86 @@
+// Identity-pool manifest: written by `factory-station batch`, imported by the station, which then
+// hands these identities out in order instead of generating fresh ones. Every entry is checked on
+// import — including recomputing the verifier — so a corrupted file can never brick a unit.
+import { isValidSetupCode, parseSetupCode } from '../homekit/setup-code.ts';
+import { isValidSetupId } from '../homekit/setup-id.ts';
+import { computeVerifier, SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from '../homekit/srp.ts';
+
+export const POOL_MANIFEST_FORMAT = 'factory-station-identity-pool';
+
+export interface PoolIdentity {
+  setupCode: string;
+  setupId: string;
+  salt: Uint8Array;
+  verifier: Uint8Array;
+  payload?: string;
+  name?: string;
+}
+
+export interface PoolManifest {
+  runId?: string;
+  createdAt?: string;
+  category?: number;
+  identities: PoolIdentity[];
+}
+
+export class ManifestError extends Error {
+  constructor(source: string, where: string, detail: string) {
+    super(`${source}: ${where}: ${detail}`);
+    this.name = 'ManifestError';
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function unhex(text: unknown, length: number): Uint8Array | undefined {
+  if (typeof text !== 'string' || text.length !== length * 2 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+export function serializePoolManifest(m: PoolManifest): string {
+  const doc = {
+    format: POOL_MANIFEST_FORMAT,
+    version: 1,
+    runId: m.runId,
+    createdAt: m.createdAt,
+    category: m.category,
+    units: m.identities.map((u, index) => ({ index, name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: hex(u.salt), verifier: hex(u.verifier) })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Parses and checks a manifest; errors name the entry (index and name) and the field. */
+export function parsePoolManifest(text: string, source = 'manifest'): PoolManifest {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ManifestError(source, 'file', 'not valid JSON');
+  }
+  if (!doc || doc.format !== POOL_MANIFEST_FORMAT) throw new ManifestError(source, 'format', `must be "${POOL_MANIFEST_FORMAT}"`);
+  if (doc.version !== 1) throw new ManifestError(source, 'version', 'must be 1');
+  if (!Array.isArray(doc.units)) throw new ManifestError(source, 'units', 'must be a list');
+  const codes = new Set<string>();
+  const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
+    const where = `units[${i}]${typeof raw?.name === 'string' ? ` (${raw.name})` : ''}`;
+    if (typeof raw?.setupCode !== 'string' || !isValidSetupCode(raw.setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'not a valid, allowed setup code');
+    if (typeof raw.setupId !== 'string' || !isValidSetupId(raw.setupId)) throw new ManifestError(source, `${where}.setupId`, 'must be 4 characters 0-9/A-Z');
+    const salt = unhex(raw.salt, SRP_SALT_LENGTH);
+    if (!salt) throw new ManifestError(source, `${where}.salt`, `must be ${SRP_SALT_LENGTH * 2} hex digits`);
+    const verifier = unhex(raw.verifier, SRP_VERIFIER_LENGTH);
+    if (!verifier) throw new ManifestError(source, `${where}.verifier`, `must be ${SRP_VERIFIER_LENGTH * 2} hex digits`);
+    const setupCode = parseSetupCode(raw.setupCode);
+    if (hex(computeVerifier(setupCode, salt)) !== hex(verifier)) throw new ManifestError(source, `${where}.verifier`, 'does not match its setup code and salt');
+    if (codes.has(setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'appears twice in the manifest');
+    codes.add(setupCode);
+    return { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name: typeof raw.name === 'string' ? raw.name : undefined };
+  });
+  return {
+    runId: typeof doc.runId === 'string' ? doc.runId : undefined,
+    createdAt: typeof doc.createdAt === 'string' ? doc.createdAt : undefined,
+    category: typeof doc.category === 'number' ? doc.category : undefined,
+    identities,
+  };
+}

@@ -1,0 +1,60 @@
+// `factory-station pool import|status`: identities generated offline by `batch`, handed out in order
+// by `provision --pool` (and the app when the profile uses a pool).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CliError, type CliIO } from '../io.ts';
+import { parseCliArgs } from '../../station/open.ts';
+import { ProductionDb } from '../../station/db.ts';
+import { loadProfile } from '../../station/profile-file.ts';
+import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
+import { ProfileError } from '../../../shared/station/profile.ts';
+
+export const USAGE = `usage: factory-station pool import --profile P.json [--db FILE] MANIFEST.json
+       factory-station pool status --profile P.json [--db FILE]
+
+import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
+        them to the product's pool; a code already issued for the product is refused.
+status  prints how many pool identities are left.
+`;
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCliArgs(argv, { profile: { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+  if (values.help) return (io.stdout(USAGE), 0);
+  const [sub, manifestPath] = positionals;
+  if ((sub !== 'import' && sub !== 'status') || !values.profile || (sub === 'import' && !manifestPath)) throw new CliError(USAGE, 2);
+  let product;
+  try {
+    product = (await loadProfile(resolve(io.cwd, values.profile))).profile;
+  } catch (err) {
+    if (err instanceof ProfileError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  const db = ProductionDb.open(resolve(io.cwd, values.db ?? 'station.db'));
+  try {
+    db.upsertProduct(product);
+    if (sub === 'import') {
+      const path = resolve(io.cwd, manifestPath!);
+      let manifest;
+      try {
+        manifest = parsePoolManifest(await readFile(path, 'utf8'), path);
+      } catch (err) {
+        if (err instanceof ManifestError) throw new CliError(err.message, 1);
+        throw err;
+      }
+      if (manifest.category !== undefined && manifest.category !== product.category) {
+        throw new CliError(`${path}: category ${manifest.category} does not match the profile's category ${product.category}`, 1);
+      }
+      try {
+        const added = db.importPool(product.id, manifest.identities);
+        io.stdout(`imported ${added} identities; ${db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
+      } catch (err) {
+        throw new CliError(`${path}: ${(err as Error).message}`, 1);
+      }
+    } else {
+      io.stdout(`${db.poolRemaining(product.id)} identities left in the pool of ${product.id}\n`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,61 @@
+// Offline batch → identity pool → station: the batch manifest is imported (every verifier
+// recomputed) and provisioning hands those identities out in order.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryIO } from '../../src-main/cli/io.ts';
+import { run as batch } from '../../src-main/cli/commands/batch.ts';
+import { run as pool } from '../../src-main/cli/commands/pool.ts';
+import { run as provision } from '../../src-main/cli/commands/provision.ts';
+import { createDemoProfile } from '../../src-main/station/profile-file.ts';
+import { ProductionDb } from '../../src-main/station/db.ts';
+import { openIdentityRegistry } from '../../src-main/batch/manifest.ts';
+import { parsePoolManifest } from '../../shared/station/manifest.ts';
+import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
+import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
+import { setupDataOnFlash } from './helpers.ts';
+
+describe('identity pool from an offline batch', () => {
+  it('batch manifest → pool import → provision --pool uses those identities in order', async () => {
+    useOpenSslModPow();
+    const dir = mkdtempSync(join(tmpdir(), 'hkfs-pool-'));
+    await createDemoProfile(dir);
+    const b = memoryIO(dir);
+    expect(await batch(['--count', '3', '--prefix', 'Plug', '--cid', '7', '--size', '0x6000', '--outdir', 'out', '--labels', 'none'], b), b.err).toBe(0);
+    const manifestName = readdirSync(join(dir, 'out')).find((f) => f.startsWith('homekit_manifest_'))!;
+    const manifest = parsePoolManifest(readFileSync(join(dir, 'out', manifestName), 'utf8'));
+    expect(manifest.identities).toHaveLength(3);
+
+    // a corrupted verifier is refused, and nothing is imported
+    const broken = JSON.parse(readFileSync(join(dir, 'out', manifestName), 'utf8'));
+    broken.units[1].verifier = broken.units[0].verifier;
+    writeFileSync(join(dir, 'broken.json'), JSON.stringify(broken));
+    const bad = memoryIO(dir);
+    expect(await pool(['import', '--profile', 'demo-profile.json', 'broken.json'], bad).catch(() => 1)).not.toBe(0);
+
+    const imp = memoryIO(dir);
+    expect(await pool(['import', '--profile', 'demo-profile.json', join('out', manifestName)], imp)).toBe(0);
+    expect(imp.out).toContain('imported 3 identities');
+
+    for (let i = 0; i < 2; i++) {
+      writeFileSync(join(dir, `u${i}.json`), JSON.stringify({ chip: 'esp32', mac: `24:0a:c4:00:00:0${i}` }));
+      const p = memoryIO(dir);
+      expect(await provision(['--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--pool', '--virtual-state', `u${i}.json`, '--json'], p), p.out + p.err).toBe(0);
+      const flash = new Uint8Array(readFileSync(join(dir, `u${i}.json.flash`)));
+      const onDevice = setupDataOnFlash(flash);
+      expect(onDevice.setupId).toBe(manifest.identities[i]!.setupId);
+      expect(pairSetup(onDevice.salt!, onDevice.verifier!, formatSetupCode(manifest.identities[i]!.setupCode))).toEqual({ ok: true });
+    }
+    const db = ProductionDb.open(join(dir, 'station.db'));
+    expect(db.poolRemaining('demo-smart-plug')).toBe(1);
+    db.close();
+
+    // the batch's --db check sees what production has issued
+    const registry = openIdentityRegistry(join(dir, 'station.db'));
+    expect(registry.isTaken('setupCode', manifest.identities[0]!.setupCode)).toBe(true);
+    expect(registry.isTaken('setupId', manifest.identities[0]!.setupId)).toBe(true);
+    expect(registry.isTaken('setupCode', '13572468')).toBe(false);
+    registry.close();
+  }, 120_000);
+});
