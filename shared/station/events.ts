@@ -78,4 +78,6 @@ export interface ProvisionResult {
   labelPdfPath: string | null;
   reflashed: boolean;
   timings: { totalMs: number; flashMs: number };
+  /** Things the operator or engineer should know, e.g. the setup-ID space running low. */
+  warnings: string[];
 }

@@ -203,7 +203,10 @@ export class Station {
       this.emit({ type: 'counters', counters: this.counters() });
       return {
         kind: 'done',
-        result: { unit: summary, port, setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: reserved.existing, timings: { totalMs: Date.now() - started, flashMs } },
+        result: {
+          unit: summary, port, setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath,
+          reflashed: reserved.existing, timings: { totalMs: Date.now() - started, flashMs }, warnings: this.warnings(),
+        },
       };
     } catch (err) {
       const failure = this.describeFailure(err, port);
@@ -265,6 +268,17 @@ export class Station {
     return result;
   }
 
+  private warnings(): string[] {
+    const ids = this.setupIdUsage();
+    const out: string[] = [];
+    if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: IDs will start repeating (codes never do).`);
+    if (this.options.usePool) {
+      const left = this.options.db.poolRemaining(this.profile.profile.id);
+      if (left < 50) out.push(`Only ${left} identities left in the pool: import the next batch manifest.`);
+    }
+    return out;
+  }
+
   /** Setup IDs in use for this product, and whether the 36^4 space is running low (> 50 %). */
   setupIdUsage(): { used: number; space: number; low: boolean } {
     const used = this.options.db.countSetupIds(this.profile.profile.id);
@@ -301,7 +315,7 @@ export class Station {
       throw new StationError('not-verified', `Unit ${unit.mac} was never verified: no label may be printed for it.`, 'Provision the unit again.');
     }
     const label = await this.writeLabel(unit);
-    return { unit: unitSummary(unit), port: '', setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: false, timings: { totalMs: 0, flashMs: 0 } };
+    return { unit: unitSummary(unit), port: '', setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: false, timings: { totalMs: 0, flashMs: 0 }, warnings: [] };
   }
 
   markLabelPrinted(unitId: number): void {

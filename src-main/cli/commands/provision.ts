@@ -96,13 +96,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (chip && statePath) saveVirtualChip(chip, statePath);
     if (values.json) {
       const body = outcome.kind === 'done'
-        ? { ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings }
+        ? { ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings, warnings: outcome.result.warnings }
         : { ok: false, ...outcome };
       io.stdout(`${JSON.stringify(body)}\n`);
     }
     if (outcome.kind === 'done') {
       const u = outcome.result.unit;
       if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}; label: ${outcome.result.labelPdfPath}\n`);
+      for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
       return 0;
     }
     if (outcome.kind === 'needs-confirmation') {
