@@ -19,7 +19,7 @@ function journalOf(out: string): string | undefined {
 function records(path: string): { type: string; index?: number; setupCode?: string; setupId?: string; salt?: string; name?: string }[] {
   // A torn last line is possible after SIGKILL: only complete lines count.
   const text = readFileSync(path, 'utf8');
-  return text.slice(0, text.lastIndexOf('\n') + 1).trimEnd().split('\n').map((l) => JSON.parse(l));
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
 }
 
 describe('kill and resume', () => {
