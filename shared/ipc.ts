@@ -1,0 +1,249 @@
+// The one contract between the Electron main process and the renderer. The preload
+// (src-main/electron/preload.ts), the UI-test stand-in (test/ui/harness.ts) and the handler layer
+// (src-main/app/handlers.ts) are all built from STATION_METHODS below, so they cannot drift apart.
+//
+// Every call resolves to an IpcResult envelope rather than rejecting: ipcMain.handle only carries an
+// error's message across, and contextBridge drops an Error's own properties, so the machine-readable
+// code would be lost. The renderer unwraps the envelope into a typed StationApiError.
+import type { LabelSpec } from './label/index.ts';
+import type { ProductProfile, StationChip } from './station/profile.ts';
+import type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitStatus, UnitSummary } from './station/events.ts';
+
+export type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitStatus, UnitSummary };
+
+/** Error codes that cross the bridge. Station failures keep their own code in `detail`-free form. */
+export type IpcErrorCode =
+  | 'invalid-argument' // the renderer sent something the handler refuses (bad type, too long, unknown value)
+  | 'untrusted-sender' // IPC from a frame that is not our own top-level page
+  | 'unknown-method'
+  | 'locked' // the profile is PIN-locked and not unlocked
+  | 'wrong-pin'
+  | 'not-found'
+  | 'profile-invalid' // a profile field is wrong (message names the field)
+  | 'printer' // the printer refused or is not in the OS list
+  | 'busy' // the port is already running a unit
+  | 'not-demo' // a demo-only method while demo mode is off
+  | 'station' // a station failure (message + next step are in the message)
+  | 'internal';
+
+export interface IpcError {
+  code: IpcErrorCode;
+  message: string;
+}
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+/** Main → renderer push channel (webContents.send); the payload is an AppEvent. */
+export const EVENT_CHANNEL = 'station:event';
+
+/** ipcMain.handle channel of a method. */
+export function invokeChannel(method: StationMethod): string {
+  return `station:${method}`;
+}
+
+// ------------------------------------------------------------------ data shapes
+
+export type DemoChipKind = StationChip;
+export type DemoFault = 'corrupt-write' | 'unplug' | 'stall' | 'no-download-mode';
+export const DEMO_CHIPS: readonly DemoChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+export const DEMO_FAULTS: readonly DemoFault[] = ['corrupt-write', 'unplug', 'stall', 'no-download-mode'];
+
+/** A port as the operator screen shows it: the station's state plus what we know of the chip. */
+export interface PortCard extends StationPort {
+  chip: string | null;
+  mac: string | null;
+  /** Demo ports can be unplugged; an unplugged demo port stays listed so it can be re-plugged. */
+  plugged: boolean;
+}
+
+export interface ProductSummary {
+  id: string;
+  productName: string;
+  category: number;
+  labelSize: { widthMm: number; heightMm: number };
+  printer: { name: string | null; mode: 'print' | 'pdf' };
+  locked: boolean;
+}
+
+export interface AppSettings {
+  /** Start provisioning as soon as a unit is plugged in. */
+  autoProvision: boolean;
+}
+
+export interface AppSnapshot {
+  product: ProductSummary | null;
+  /** Why no product is active (a broken profile file), in plain words. */
+  productError: string | null;
+  ports: PortCard[];
+  counters: ShiftCounters;
+  demo: boolean;
+  settings: AppSettings;
+  /** True while an engineer has unlocked the PIN-locked profile in this session. */
+  unlocked: boolean;
+  dataDir: string;
+}
+
+export interface HistoryFilter {
+  /** Full or partial MAC (any separators). */
+  mac?: string;
+  setupId?: string;
+  status?: UnitStatus;
+  /** ISO date (YYYY-MM-DD), inclusive. */
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+export interface ProfileListEntry {
+  file: string;
+  id: string | null;
+  productName: string | null;
+  active: boolean;
+  /** Why the file could not be loaded. */
+  error: string | null;
+}
+
+/** What the editor works on: the profile without its PIN hash. */
+export type ProfileDraft = Omit<ProductProfile, 'lock'>;
+
+export interface ProfileEditorData {
+  file: string;
+  profile: ProfileDraft;
+  locked: boolean;
+  /** Paths in the profile are relative to this folder. */
+  baseDir: string;
+}
+
+export type ProfileFileKind = 'partitionTable' | 'flasherArgs' | 'customCsv' | 'keysFile';
+export const PROFILE_FILE_KINDS: readonly ProfileFileKind[] = ['partitionTable', 'flasherArgs', 'customCsv', 'keysFile'];
+
+export interface PrinterChoice {
+  name: string;
+  displayName: string;
+  isDefault: boolean;
+}
+
+export interface LabelPreview {
+  svg: string;
+  widthMm: number;
+  heightMm: number;
+}
+
+export type LabelOutcome = { status: 'printed'; unitId: number; printer: string } | { status: 'saved'; unitId: number; path: string };
+
+/** A provision / confirm / retry call's answer (the station's outcome, as plain data). */
+export type ProvisionReply =
+  | { kind: 'done'; result: ProvisionResult; label: LabelOutcome | { status: 'failed'; message: string } }
+  | { kind: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
+  | { kind: 'failed'; port: string; unitId?: number; stage: string; code: string; message: string; nextStep: string };
+
+/** Events pushed to the renderer: the station's own plus the app's snapshot updates. */
+export type AppEvent = StationEvent | { type: 'snapshot'; snapshot: AppSnapshot };
+
+// ------------------------------------------------------------------ the method table
+
+/** [arguments, result] of every method, by name. */
+export interface StationMethods {
+  getSnapshot: [[], AppSnapshot];
+  provisionNext: [[port: string], ProvisionReply];
+  confirmReflash: [[port: string], ProvisionReply];
+  declineReflash: [[port: string], void];
+  retry: [[port: string], ProvisionReply];
+  printLabel: [[unitId: number], LabelOutcome];
+  getLabel: [[unitId: number], ProvisionResult];
+  listUnits: [[filter: HistoryFilter], UnitSummary[]];
+  exportManifest: [[], { path: string } | null];
+  setSettings: [[settings: Partial<AppSettings>], AppSettings];
+  listProfiles: [[], ProfileListEntry[]];
+  getProfile: [[file: string], ProfileEditorData];
+  saveProfile: [[file: string, profile: ProfileDraft], ProfileListEntry];
+  activateProfile: [[file: string], AppSnapshot];
+  unlock: [[pin: string], boolean];
+  lock: [[], void];
+  setPin: [[file: string, pin: string | null], void];
+  pickFile: [[kind: ProfileFileKind], string | null];
+  previewLabel: [[label: LabelSpec, productName: string], LabelPreview];
+  listPrinters: [[], PrinterChoice[]];
+  enableDemo: [[], AppSnapshot];
+  demoAddChip: [[chip: DemoChipKind], string];
+  demoUnplug: [[port: string], void];
+  demoReplug: [[port: string], void];
+  demoInjectFault: [[port: string, fault: DemoFault], void];
+}
+
+export type StationMethod = keyof StationMethods;
+
+/** Every method, in one list: the preload and the test harness build window.station from it. */
+export const STATION_METHODS = [
+  'getSnapshot',
+  'provisionNext',
+  'confirmReflash',
+  'declineReflash',
+  'retry',
+  'printLabel',
+  'getLabel',
+  'listUnits',
+  'exportManifest',
+  'setSettings',
+  'listProfiles',
+  'getProfile',
+  'saveProfile',
+  'activateProfile',
+  'unlock',
+  'lock',
+  'setPin',
+  'pickFile',
+  'previewLabel',
+  'listPrinters',
+  'enableDemo',
+  'demoAddChip',
+  'demoUnplug',
+  'demoReplug',
+  'demoInjectFault',
+] as const satisfies readonly StationMethod[];
+
+// A compile-time check that the list names every method exactly once.
+type Missing = Exclude<StationMethod, (typeof STATION_METHODS)[number]>;
+const _allListed: Missing extends never ? true : Missing = true;
+void _allListed;
+
+/** The raw bridge object the preload exposes as `window.station`. */
+export type StationBridge = {
+  [M in StationMethod]: (...args: StationMethods[M][0]) => Promise<IpcResult<StationMethods[M][1]>>;
+} & {
+  /** Subscribes to main → renderer events; returns the unsubscribe function. */
+  onEvent(callback: (event: AppEvent) => void): () => void;
+};
+
+/** The handler side: plain async functions, no envelope (the IPC layer adds it). */
+export type StationHandlers = {
+  [M in StationMethod]: (...args: StationMethods[M][0]) => Promise<StationMethods[M][1]>;
+};
+
+/** Key under which the bridge is exposed on `window`. */
+export const BRIDGE_KEY = 'station';
+
+/**
+ * Builds the bridge object from the method table. Used by the real preload; the test harness
+ * builds the same shape in the page from the same STATION_METHODS list.
+ */
+export function buildStationBridge(
+  invoke: (method: StationMethod, args: unknown[]) => Promise<unknown>,
+  subscribe: (callback: (event: AppEvent) => void) => () => void,
+): StationBridge {
+  const api: Record<string, unknown> = {};
+  for (const method of STATION_METHODS) api[method] = (...args: unknown[]) => invoke(method, args);
+  api.onEvent = (callback: (event: AppEvent) => void) => {
+    if (typeof callback !== 'function') throw new TypeError('onEvent needs a function');
+    return subscribe(callback);
+  };
+  return Object.freeze(api) as StationBridge;
+}
+
+/**
+ * `data:` URL of an SVG for `<img src>`: the CSP allows data: images, and an image (unlike {@html})
+ * cannot run script or pull in styles.
+ */
+export function svgDataUrl(svg: string): string {
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}

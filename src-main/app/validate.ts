@@ -1,0 +1,128 @@
+// Runtime checks for everything the renderer sends. TypeScript types vanish at the IPC boundary,
+// so each handler argument is checked here (plain Node, unit-tested) before it reaches a service.
+import { DEMO_CHIPS, DEMO_FAULTS, PROFILE_FILE_KINDS, type AppSettings, type DemoChipKind, type DemoFault, type HistoryFilter, type ProfileFileKind } from '../../shared/ipc.ts';
+import type { UnitStatus } from '../../shared/station/events.ts';
+
+/** A renderer argument was refused. The message names the argument, never echoes secrets. */
+export class ValidationError extends Error {
+  constructor(readonly argument: string, detail: string) {
+    super(`${argument}: ${detail}`);
+    this.name = 'ValidationError';
+  }
+}
+
+const fail = (arg: string, detail: string): never => {
+  throw new ValidationError(arg, detail);
+};
+
+export function expectArgCount(args: readonly unknown[], min: number, max = min): void {
+  if (!Array.isArray(args) || args.length < min || args.length > max) {
+    fail('arguments', min === max ? `expected ${min}, got ${args?.length}` : `expected ${min} to ${max}, got ${args?.length}`);
+  }
+}
+
+export function text(v: unknown, arg: string, opts: { max?: number; min?: number; pattern?: RegExp; hint?: string } = {}): string {
+  const max = opts.max ?? 256;
+  const min = opts.min ?? 1;
+  if (typeof v !== 'string') return fail(arg, 'must be text');
+  if (v.length < min || v.length > max) return fail(arg, `must be ${min} to ${max} characters long`);
+  if (/[\u0000-\u001f\u007f]/.test(v)) return fail(arg, 'must not contain control characters');
+  if (opts.pattern && !opts.pattern.test(v)) return fail(arg, opts.hint ?? 'has the wrong format');
+  return v;
+}
+
+export function whole(v: unknown, arg: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return fail(arg, `must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+export function oneOf<T extends string>(v: unknown, arg: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T)) return fail(arg, `must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+export function plainObject(v: unknown, arg: string, allowedKeys?: readonly string[]): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail(arg, 'must be an object');
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return fail(arg, 'must be a plain object');
+  if (allowedKeys) for (const k of Object.keys(v)) if (!allowedKeys.includes(k)) fail(`${arg}.${k}`, 'unknown field');
+  return v as Record<string, unknown>;
+}
+
+/** A serial port path: a device path or a virtual chip path; the caller also checks it is listed. */
+export function portPath(v: unknown, arg = 'port'): string {
+  return text(v, arg, { max: 256, pattern: /^(virtual:[a-z0-9-]{1,40}|\/dev\/[A-Za-z0-9._/-]+|COM\d{1,3}|\\\\\.\\COM\d{1,3})$/, hint: 'is not a serial port path' });
+}
+
+export function unitId(v: unknown, arg = 'unitId'): number {
+  return whole(v, arg, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** A profile file name inside the profiles folder: no folders, no traversal, always .json. */
+export function profileFileName(v: unknown, arg = 'file'): string {
+  return text(v, arg, { max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*\.json$/, hint: 'must be a file name like my-product.json (letters, digits, . _ -)' });
+}
+
+export function pin(v: unknown, arg = 'pin'): string {
+  return text(v, arg, { max: 12, min: 4, pattern: /^\d+$/, hint: 'must be 4 to 12 digits' });
+}
+
+export function pinOrNull(v: unknown, arg = 'pin'): string | null {
+  return v === null ? null : pin(v, arg);
+}
+
+export function demoChip(v: unknown): DemoChipKind {
+  return oneOf(v, 'chip', DEMO_CHIPS);
+}
+
+export function demoFault(v: unknown): DemoFault {
+  return oneOf(v, 'fault', DEMO_FAULTS);
+}
+
+export function profileFileKind(v: unknown): ProfileFileKind {
+  return oneOf(v, 'kind', PROFILE_FILE_KINDS);
+}
+
+const STATUSES: readonly UnitStatus[] = ['reserved', 'flashing', 'verified', 'label-pending', 'done', 'failed'];
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function historyFilter(v: unknown): HistoryFilter {
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'status', 'from', 'to', 'limit']);
+  const f: HistoryFilter = {};
+  const present = (k: string) => o[k] !== undefined && o[k] !== '';
+  if (present('mac')) f.mac = text(o.mac, 'filter.mac', { max: 17, pattern: /^[0-9A-Fa-f:.-]+$/, hint: 'must be (part of) a MAC address' });
+  if (present('setupId')) f.setupId = text(o.setupId, 'filter.setupId', { max: 4, min: 4, pattern: /^[0-9A-Za-z]{4}$/, hint: 'must be 4 letters or digits' }).toUpperCase();
+  if (present('status')) f.status = oneOf(o.status, 'filter.status', STATUSES);
+  if (present('from')) f.from = text(o.from, 'filter.from', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
+  if (present('to')) f.to = text(o.to, 'filter.to', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
+  if (present('limit')) f.limit = whole(o.limit, 'filter.limit', 1, 10_000);
+  return f;
+}
+
+export function settingsPatch(v: unknown): Partial<AppSettings> {
+  const o = plainObject(v, 'settings', ['autoProvision']);
+  const patch: Partial<AppSettings> = {};
+  if (o.autoProvision !== undefined) {
+    if (typeof o.autoProvision !== 'boolean') fail('settings.autoProvision', 'must be true or false');
+    patch.autoProvision = o.autoProvision as boolean;
+  }
+  return patch;
+}
+
+/** Bounded JSON-like data (profile drafts, label specs): plain objects, arrays and primitives only. */
+export function jsonData(v: unknown, arg: string, maxChars = 2_000_000): unknown {
+  let serialized: string;
+  try {
+    serialized = JSON.stringify(v);
+  } catch {
+    return fail(arg, 'must be plain data');
+  }
+  if (serialized === undefined) return fail(arg, 'must be plain data');
+  if (serialized.length > maxChars) return fail(arg, `is larger than ${maxChars} characters`);
+  // A fresh copy: nothing the renderer sent (getters, prototypes) reaches the services.
+  return JSON.parse(serialized);
+}
+
+export function printerName(v: unknown): string {
+  return text(v, 'printer', { max: 256 });
+}

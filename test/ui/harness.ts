@@ -1,0 +1,84 @@
+// UI-test stand-in for Electron: the built renderer served over 127.0.0.1 with the app's own CSP
+// headers, Debian Chromium through playwright-core, and `window.station` built in the page from the
+// same STATION_METHODS table as the real preload, its calls answered by the real handlers
+// (src-main/app/handlers.ts) in this process.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { STATION_METHODS, type AppEvent, type StationHandlers } from '../../shared/ipc.ts';
+import { dispatch } from '../../src-main/app/handlers.ts';
+import type { LabelPageStore } from '../../src-main/app/label-page.ts';
+import { APP_ORIGIN, contentTypeFor, resolveAppAsset, securityHeaders } from '../../src-main/app/security.ts';
+
+export const RENDERER_ROOT = 'out/renderer';
+
+/** Serves out/renderer (and live label pages) like the station:// protocol handler does. */
+export async function serveRenderer(labelPages: LabelPageStore, root = RENDERER_ROOT): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
+    const label = labelPages.respond(url.pathname);
+    if (label) return void res.writeHead(200, securityHeaders(label.contentType)).end(label.body);
+    const file = resolveAppAsset(`${APP_ORIGIN}${url.pathname}`, root);
+    let body: Buffer;
+    try {
+      if (!file) throw new Error('outside');
+      body = readFileSync(file);
+    } catch {
+      return void res.writeHead(404, securityHeaders('text/plain')).end('Not found');
+    }
+    res.writeHead(200, securityHeaders(contentTypeFor(file))).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return { server, base: `http://127.0.0.1:${addr.port}` };
+}
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** One Chromium with a fresh profile folder for the whole test file. */
+export function launchChromium(): Promise<BrowserContext> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'hkfs-chromium-'));
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1366, height: 768 },
+  });
+}
+
+/** Names of the members the harness puts on window.station: the method table plus onEvent. */
+export function harnessBridgeKeys(): string[] {
+  return [...STATION_METHODS, 'onEvent'];
+}
+
+/**
+ * Installs window.station in `page` (before any page script runs) and returns a function that
+ * pushes main → renderer events in order, as webContents.send does.
+ */
+export async function installStationBridge(page: Page, handlers: StationHandlers): Promise<(e: AppEvent) => Promise<void>> {
+  await page.exposeBinding('__stationInvoke', (_source, method: unknown, args: unknown) => dispatch(handlers, method, args));
+  await page.addInitScript((methods: string[]) => {
+    // Runs in the page (no DOM types in the Node tsconfig, hence globalThis).
+    const w = globalThis as unknown as Record<string, unknown>;
+    const invoke = (m: string, a: unknown[]) => (w.__stationInvoke as (m: string, a: unknown[]) => Promise<unknown>)(m, a);
+    const listeners = new Set<(e: unknown) => void>();
+    Object.defineProperty(w, '__stationEmit', { value: (e: unknown) => listeners.forEach((cb) => cb(e)) });
+    const api: Record<string, unknown> = {};
+    for (const m of methods) api[m] = (...args: unknown[]) => invoke(m, args);
+    api.onEvent = (cb: (e: unknown) => void) => {
+      if (typeof cb !== 'function') throw new TypeError('onEvent needs a function');
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    };
+    Object.defineProperty(w, 'station', { value: Object.freeze(api), enumerable: true });
+  }, [...STATION_METHODS]);
+  let chain = Promise.resolve();
+  return (e: AppEvent) => {
+    chain = chain.then(() => page.evaluate((ev) => (globalThis as unknown as { __stationEmit(x: unknown): void }).__stationEmit(ev), e as unknown)).catch(() => undefined);
+    return chain;
+  };
+}
