@@ -52,8 +52,8 @@ describe('50 units provisioned on virtual chips', () => {
     expect(pairSetup(a.salt!, a.verifier!, neighbourCode!).ok).toBe(false);
   });
 
-  it("label QRs decode (pdftoppm + jsQR) to the payload stored in the database (a sample of 10)", () => {
-    for (const { result } of results.filter((_, i) => i % 5 === 0)) {
+  it('every label QR decodes (pdftoppm + jsQR) to the payload stored in the database', () => {
+    for (const { result } of results) {
       const [page] = rasterisePdf(new Uint8Array(readFileSync(result.labelPdfPath!)), 200);
       const stored = ctx.db.getUnit(result.unit.id)!;
       expect(decodeQr(page!)).toBe(stored.payload);
