@@ -7,7 +7,7 @@
 // code would be lost. The renderer unwraps the envelope into a typed StationApiError.
 import type { LabelSpec } from './label/index.ts';
 import type { ProductProfile, StationChip } from './station/profile.ts';
-import type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitStatus, UnitSummary } from './station/events.ts';
+import type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
 
 export type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitStatus, UnitSummary };
 
@@ -83,16 +83,8 @@ export interface AppSnapshot {
   dataDir: string;
 }
 
-export interface HistoryFilter {
-  /** Full or partial MAC (any separators). */
-  mac?: string;
-  setupId?: string;
-  status?: UnitStatus;
-  /** ISO date (YYYY-MM-DD), inclusive. */
-  from?: string;
-  to?: string;
-  limit?: number;
-}
+/** History search; the same query the database answers. */
+export type HistoryFilter = UnitQuery;
 
 export interface ProfileListEntry {
   file: string;

@@ -46,6 +46,18 @@ export interface UnitSummary {
   labelPrintCount: number;
 }
 
+/** How units are searched (history screen, CLI, database). */
+export interface UnitQuery {
+  /** Full or partial MAC (any separators). */
+  mac?: string;
+  setupId?: string;
+  status?: UnitStatus;
+  /** ISO date or time, inclusive. */
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
 export interface ShiftCounters {
   units: number;
   failures: number;

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { UnitStatus, UnitSummary } from '../../shared/station/events.ts';
+import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/events.ts';
 
 export interface UnitRecord extends UnitSummary {
   setupCode: string;
@@ -33,14 +33,8 @@ export interface PoolIdentityRow {
   verifier: Uint8Array;
 }
 
-export interface UnitFilter {
+export interface UnitFilter extends UnitQuery {
   product?: string;
-  mac?: string;
-  setupId?: string;
-  status?: UnitStatus;
-  from?: string;
-  to?: string;
-  limit?: number;
 }
 
 const MIGRATIONS: readonly string[] = [

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../../station/open.ts';
+import { parseCliArgs } from '../args.ts';
 import { ProductionDb } from '../../station/db.ts';
 
 export const USAGE = `usage: factory-station export --db FILE OUT.csv [--product P]

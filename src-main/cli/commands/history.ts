@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../../station/open.ts';
+import { parseCliArgs } from '../args.ts';
 import { ProductionDb, unitSummary } from '../../station/db.ts';
 import type { UnitStatus } from '../../../shared/station/events.ts';
 

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../../station/open.ts';
+import { parseCliArgs } from '../args.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';

@@ -1,6 +1,6 @@
 // Shared by the station CLIs: option parsing errors become one clean line, not a stack trace.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliError } from '../cli/io.ts';
+import { CliError } from './io.ts';
 
 export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
   try {
