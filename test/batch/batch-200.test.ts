@@ -86,7 +86,7 @@ describe('200-accessory batch', () => {
     }
   });
 
-  it('label sheet QR codes decode to the payloads, in batch order (sample of 20 + the last)', () => {
+  it('every label on the sheet decodes to its payload, in batch order', () => {
     const sheet = files.find((f) => /^homekit_labels_.*_A4\.pdf$/.test(f))!;
     const pages = rasterisePdf(new Uint8Array(readFileSync(join(out, sheet))), 150);
     // 40×30 mm labels on A4 with 10 mm margins and 2 mm gaps: 4 columns × 8 rows.
@@ -99,7 +99,7 @@ describe('200-accessory batch', () => {
       const y = 10 + Math.floor(cell / 4) * 32;
       return decodeQr(crop(page, x * mm, y * mm, 40 * mm, 30 * mm));
     };
-    for (const index of [...Array.from({ length: 20 }, (_, i) => i * 7), COUNT - 1]) {
+    for (let index = 0; index < COUNT; index++) {
       expect(decodeAt(index)).toBe(master.rows[index]![4]);
     }
   }, 60_000);
