@@ -43,5 +43,5 @@ export async function writeBatchManifest(path: string, input: { run: JournalRunR
 }
 
 function fromHex(text: string): Uint8Array {
-  return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
+  return new Uint8Array(Buffer.from(text, 'hex'));
 }
