@@ -8,6 +8,7 @@
 //
 // Integer values are returned as `bigint` for every width (u8 … i64), so one type covers the full
 // u64/i64 range without loss.
+import { concatBytes } from '@noble/hashes/utils.js';
 import {
   crc32,
   entryCrc,
@@ -415,15 +416,6 @@ function decodeInteger(type: NvsIntegerType, data: Uint8Array): bigint {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Parse and verify a plain NVS image. Throws only when `image` is not a whole number of pages. */
 export function readNvsImage(image: Uint8Array): NvsReadResult {
@@ -573,7 +565,7 @@ function assembleBlob(
     parts.push(chunk.payload!);
     found.push({ chunkIndex: c, page: chunk.page, slot: chunk.slot, size: chunk.size!, span: chunk.span });
   }
-  const value = concat(parts);
+  const value = concatBytes(...parts);
   if (intact && value.length !== size) {
     out.problem('blob', idx.page, idx.slot, `blob '${idx.key}': index says ${size} bytes, its chunks hold ${value.length}`);
     intact = false;

@@ -1,5 +1,6 @@
 // Table ↔ the 3072-byte binary ESP-IDF's bootloader reads: 32-byte records in table order, an MD5
 // record over them, 0xFF fill.
+import { concatBytes } from '@noble/hashes/utils.js';
 import { md5 } from '@noble/hashes/legacy.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { hex, pyBytesRepr } from './python-text.ts';
@@ -123,7 +124,7 @@ export function decodePartitionBinary(bin: Uint8Array, options: PartitionBinaryO
     }
     if (isAll(record, 0xff)) return { entries };
     if (checkMd5 && record[0] === MD5_MAGIC[0] && record[1] === MD5_MAGIC[1]) {
-      const computed = md5(concat(hashed));
+      const computed = md5(concatBytes(...hashed));
       const parsed = record.subarray(16);
       if (bytesToHex(computed) !== bytesToHex(parsed)) {
         throw new PartitionTableError(
@@ -139,12 +140,3 @@ export function decodePartitionBinary(bin: Uint8Array, options: PartitionBinaryO
   throw new PartitionTableError('Partition table is missing an end-of-table marker', { code: 'binary' });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
