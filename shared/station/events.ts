@@ -1,5 +1,6 @@
 // The provisioning state machine and the events the station streams to the UI and the CLI.
 // Events never carry a setup code: only a successful result (for the label preview) does.
+import type { PipelineState } from './states.ts';
 
 /** Pipeline stages in order; a unit moves forward only along this list. */
 export const STAGES = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'] as const;
@@ -13,7 +14,10 @@ export type PortState =
   | { kind: 'failed'; stage: Stage; unitId?: number; code: string; message: string; nextStep: string }
   | { kind: 'done'; unitId: number };
 
-/** Allowed transitions of the per-port state machine (from → to kinds). */
+/**
+ * Coarse transitions of the UI's view of a port (from → to kinds). The pipeline itself moves along
+ * the finer stage-by-stage table in ./states.ts (PIPELINE_TRANSITIONS), which the Station enforces.
+ */
 export const TRANSITIONS: Readonly<Record<PortState['kind'], readonly PortState['kind'][]>> = {
   idle: ['running'],
   running: ['running', 'needs-confirmation', 'failed', 'done'],
@@ -29,13 +33,13 @@ export function canTransition(from: PortState['kind'], to: PortState['kind']): b
 /** Unit status as recorded in the production database. */
 export type UnitStatus = 'reserved' | 'flashing' | 'verified' | 'label-pending' | 'done' | 'failed';
 
+/** A unit without its secrets. No payload either: the X-HM:// payload encodes the setup code. */
 export interface UnitSummary {
   id: number;
   product: string;
   mac: string;
   chip: string | null;
   setupId: string;
-  payload: string;
   status: UnitStatus;
   failure: string | null;
   attempts: number;
@@ -72,7 +76,11 @@ export type StationEvent =
   | { type: 'done'; port: string; unit: UnitSummary; reflashed: boolean }
   | { type: 'label'; unitId: number; status: 'printed' | 'pending' | 'failed'; message?: string }
   | { type: 'ports'; ports: StationPort[] }
-  | { type: 'counters'; counters: ShiftCounters };
+  | { type: 'counters'; counters: ShiftCounters }
+  /** Every move of a port's state machine (shared/station/states.ts), for logs and tests. */
+  | { type: 'state'; port: string; state: PipelineState; unitId?: number }
+  /** A port appeared or went away (reported to Station.portChanged by the port watcher). */
+  | { type: 'port'; port: string; change: 'attached' | 'detached' };
 
 export interface StationPort {
   path: string;
@@ -86,6 +94,8 @@ export interface ProvisionResult {
   unit: UnitSummary;
   port: string;
   setupCode: string;
+  /** The X-HM:// setup payload (the label's QR; it encodes the setup code). */
+  payload: string;
   labelSvg: string;
   labelPdfPath: string | null;
   reflashed: boolean;

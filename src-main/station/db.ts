@@ -10,6 +10,7 @@ import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/ev
 
 export interface UnitRecord extends UnitSummary {
   setupCode: string;
+  payload: string;
   salt: Uint8Array;
   verifier: Uint8Array;
   verifierSha256: string;
@@ -94,7 +95,7 @@ function toRecord(r: Row): UnitRecord {
 
 /** The unit without its secrets: what events, history and the UI lists carry. */
 export function unitSummary(u: UnitRecord): UnitSummary {
-  const { setupCode: _c, salt: _s, verifier: _v, verifierSha256: _h, imageSha256: _i, poolId: _p, ...summary } = u;
+  const { setupCode: _c, payload: _q, salt: _s, verifier: _v, verifierSha256: _h, imageSha256: _i, poolId: _p, ...summary } = u;
   return summary;
 }
 

@@ -1,8 +1,9 @@
 // One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data,
 // encrypted when the profile says so) and the write plan (partition table + NVS + firmware).
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';
 import { generateNvsImage } from '../../shared/nvs/writer.ts';
 import { encryptNvsImage } from '../../shared/nvs/encryption.ts';
@@ -20,6 +21,8 @@ export interface UnitIdentityData {
 export interface ProductAssets {
   partitionTable: Uint8Array;
   customCsv?: string;
+  /** `file`-type rows of the custom CSV are relative to the CSV's folder (as with nvs_partition_gen.py's cwd). */
+  customCsvDir?: string;
   keys?: ReturnType<typeof parseKeysFile>;
   flasherArgs?: { json: unknown; baseDir: string };
 }
@@ -27,7 +30,11 @@ export interface ProductAssets {
 export async function loadProductAssets(loaded: LoadedProfile): Promise<ProductAssets> {
   const p = loaded.profile;
   const assets: ProductAssets = { partitionTable: new Uint8Array(await readFile(resolveProfilePath(loaded, p.firmware.partitionTable))) };
-  if (p.customData?.csv) assets.customCsv = await readFile(resolveProfilePath(loaded, p.customData.csv), 'utf8');
+  if (p.customData?.csv) {
+    const csvPath = resolveProfilePath(loaded, p.customData.csv);
+    assets.customCsv = await readFile(csvPath, 'utf8');
+    assets.customCsvDir = dirname(csvPath);
+  }
   if (p.encryption) assets.keys = parseKeysFile(new Uint8Array(await readFile(resolveProfilePath(loaded, p.encryption.keysFile))));
   if (p.firmware.flasherArgs) {
     const path = resolveProfilePath(loaded, p.firmware.flasherArgs);
@@ -36,10 +43,13 @@ export async function loadProductAssets(loaded: LoadedProfile): Promise<ProductA
   return assets;
 }
 
+/** The unit's factory NVS image (encrypted when the profile has a keys file) and its SHA-256 (recorded in the DB). */
 export function buildUnitNvsImage(loaded: LoadedProfile, assets: ProductAssets, identity: UnitIdentityData): { image: Uint8Array; sha256: string } {
   const p = loaded.profile;
   const csv = buildFactoryCsv({ setupId: identity.setupId, salt: identity.salt, verifier: identity.verifier, customCsv: assets.customCsv });
-  let image = generateNvsImage(csv, { size: p.nvs.size, version: p.nvs.version, layout: p.nvs.layout });
+  const baseDir = assets.customCsvDir ?? loaded.baseDir;
+  const readFile = (path: string) => new Uint8Array(readFileSync(isAbsolute(path) ? path : resolve(baseDir, path)));
+  let image = generateNvsImage(csv, { size: p.nvs.size, version: p.nvs.version, layout: p.nvs.layout, readFile });
   if (assets.keys) image = encryptNvsImage(image, assets.keys);
   return { image, sha256: createHash('sha256').update(image).digest('hex') };
 }

@@ -1,248 +1,239 @@
-// The station service: one provisioning pipeline per port, run as an explicit state machine
-// (shared/station/events.ts), used alike by the Electron IPC layer and the headless CLI.
+// The station service: one provisioning pipeline per port (src-main/station/pipeline.ts, state
+// machine in shared/station/states.ts), used alike by the Electron IPC layer and the headless CLI.
+// No electron import. Several ports run concurrently and independently; a second request on a
+// busy port is refused.
 //
-// The order of operations is what keeps the promise "no identity issued twice, lost, or printed
-// for the wrong unit": the MAC is read from the connected chip first; the identity for that MAC is
-// reserved in a database transaction before anything is written; the label is produced only after
-// the flash was verified on that same connection.
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { generateSetupCode, formatSetupCode } from '../../shared/homekit/setup-code.ts';
+// Setup codes leave this class only in a ProvisionResult (successful provision, or labelFor for a
+// reprint): never in events, errors, listUnits/getUnit or the audit trail.
+import { formatSetupCode, generateSetupCode } from '../../shared/homekit/setup-code.ts';
 import { generateSetupId } from '../../shared/homekit/setup-id.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
-import { layoutLabel, renderLabelSvg, type LabelLayout } from '../../shared/label/index.ts';
-import {
-  canTransition,
-  type PortState,
-  type ProvisionResult,
-  type ShiftCounters,
-  type Stage,
-  type StationEvent,
-} from '../../shared/station/events.ts';
-import { FlashError, openFlashSession, toFlashError, writePlan, type FlashProgress, type FlashSession } from '../flash/index.ts';
+import type { LabelLayout } from '../../shared/label/index.ts';
+import type { PortState, ProvisionResult, Stage, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
+import { isBusy, type PipelineState } from '../../shared/station/states.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
-import { renderLabelPdf } from '../label/pdf.ts';
 import { writeFileAtomic } from '../cli/io.ts';
 import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
-import { buildUnitNvsImage, buildUnitPlan, loadProductAssets, type ProductAssets } from './image.ts';
+import { loadProductAssets, type ProductAssets } from './image.ts';
+import { unitLabelLayout, writeUnitLabel } from './labels.ts';
+import { PortPipeline, StationError, type ProvisionOutcome } from './pipeline.ts';
 import type { LoadedProfile } from './profile-file.ts';
+
+export { StationError, type ProvisionOutcome } from './pipeline.ts';
 
 const SETUP_ID_SPACE = 36 ** 4;
 
 export interface StationOptions {
-  db: ProductionDb;
+  /** An open production database (the caller closes it) … */
+  db?: ProductionDb;
+  /** … or a path: the Station opens the database and closes it in close(). One of the two is required. */
+  dbPath?: string;
   profile: LoadedProfile;
-  /** Where label PDFs are written (one per unit). */
+  /** Where label files (SVG + PDF, one pair per unit) are written. */
   labelDir: string;
   stationName: string;
   operator: string;
   virtualRegistry?: VirtualChipRegistry;
   /** Take identities from the imported pool instead of generating them. */
   usePool?: boolean;
-  /** 'pending' (app: printing marks it done) or 'done' (CLI: the label file is the deliverable). */
+  /** 'pending' (default; the app prints, then calls markLabelPrinted) or 'done' (CLI: the label file is the deliverable). */
   labelCompletes?: 'pending' | 'done';
   /** Override the flash baud (default: the profile's, else 921600). */
   baud?: number;
+  /** Override the verification (default: the profile's, else 'md5'). */
+  verify?: 'md5' | 'readback';
 }
 
-export type ProvisionOutcome =
-  | { kind: 'done'; result: ProvisionResult }
-  | { kind: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
-  | { kind: 'failed'; port: string; unitId?: number; stage: Stage; code: string; message: string; nextStep: string };
+type Listener = (e: StationEvent) => void;
+type EventOf<T extends StationEvent['type']> = Extract<StationEvent, { type: T }>;
 
-/** An operator-facing failure; never contains a setup code. */
-export class StationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly nextStep: string,
-  ) {
-    super(message);
-    this.name = 'StationError';
-  }
-}
-
-const NEXT_STEP: Record<string, string> = {
-  'no-download-mode': 'Hold BOOT, tap RESET (or re-plug the unit while holding BOOT), then press Retry.',
-  'port-busy': 'Close the other program using this port (serial monitor, IDE), then press Retry.',
-  'port-not-found': 'Check the cable and that the unit is plugged in, then press Retry.',
-  unplugged: 'Plug the unit back in and press Retry: it keeps the identity it was given.',
-  timeout: 'Re-plug the unit and press Retry; if it keeps failing, try another cable or port.',
-  'verify-mismatch': 'Press Retry to write again; if it fails twice, set the unit aside (flash fault).',
-  'wrong-chip': 'This unit is not the chip this product uses: check the profile or the unit.',
-  'flash-too-small': 'This unit has too little flash for this firmware: set it aside.',
-  cancelled: 'Press Provision to start again.',
-};
-
-function nextStepFor(code: string): string {
-  return NEXT_STEP[code] ?? 'Press Retry; if it keeps failing, call the line engineer.';
+interface PortEntry {
+  state: PipelineState;
+  unitId?: number;
+  detail: PortState;
+  abort?: AbortController;
 }
 
 export class Station {
-  private readonly ports = new Map<string, PortState>();
-  private readonly aborts = new Map<string, AbortController>();
-  private readonly listeners = new Set<(e: StationEvent) => void>();
-  private assets: ProductAssets | undefined;
+  readonly db: ProductionDb;
+  private readonly ownsDb: boolean;
+  private readonly ports = new Map<string, PortEntry>();
+  private readonly listeners: { type?: StationEvent['type']; cb: Listener; original: unknown }[] = [];
+  private assets: Promise<ProductAssets> | undefined;
+  /** Where each unit was last seen, so retry(unitId) knows its port. */
+  private readonly unitPorts = new Map<number, string>();
   private readonly shift = { start: Date.now(), units: 0, failures: 0 };
 
   constructor(readonly options: StationOptions) {
-    options.db.upsertProduct(options.profile.profile);
+    if (options.db) {
+      this.db = options.db;
+      this.ownsDb = false;
+    } else if (options.dbPath) {
+      this.db = ProductionDb.open(options.dbPath);
+      this.ownsDb = true;
+    } else {
+      throw new Error('Station: pass db or dbPath');
+    }
+    this.db.upsertProduct(options.profile.profile);
   }
 
   get profile(): LoadedProfile {
     return this.options.profile;
   }
 
-  on(listener: (e: StationEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Closes the database if the Station opened it (dbPath). */
+  close(): void {
+    if (this.ownsDb) this.db.close();
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Every event: `on(cb)`; one type: `on('stage', cb)`. Returns the unsubscribe function. */
+  on(listener: Listener): () => void;
+  on<T extends StationEvent['type']>(type: T, listener: (e: EventOf<T>) => void): () => void;
+  on(a: Listener | StationEvent['type'], b?: (e: never) => void): () => void {
+    const entry = typeof a === 'function' ? { cb: a, original: a } : { type: a, cb: b as unknown as Listener, original: b };
+    this.listeners.push(entry);
+    return () => this.off(entry.original as Listener);
+  }
+
+  off(listener: Listener | ((e: never) => void)): void {
+    for (let i = this.listeners.length - 1; i >= 0; i--) if (this.listeners[i]!.original === listener) this.listeners.splice(i, 1);
   }
 
   private emit(e: StationEvent): void {
-    for (const l of this.listeners) {
+    for (const l of [...this.listeners]) {
+      if (l.type && l.type !== e.type) continue;
       try {
-        l(e);
+        l.cb(e);
       } catch {
         // A broken listener (e.g. a closed window) must never stop a flashing unit.
       }
     }
   }
 
+  // ------------------------------------------------------------------ ports
+
+  /** The port's state machine position (see shared/station/states.ts). */
+  pipelineState(port: string): PipelineState {
+    return this.ports.get(port)?.state ?? 'idle';
+  }
+
+  /** The port's state for the UI (running stage, failure with next step, pending confirmation …). */
   portState(port: string): PortState {
-    return this.ports.get(port) ?? { kind: 'idle' };
+    return this.ports.get(port)?.detail ?? { kind: 'idle' };
   }
 
-  private setState(port: string, next: PortState): void {
-    const from = this.portState(port).kind;
-    if (!canTransition(from, next.kind) && from !== next.kind) throw new Error(`internal: ${from} → ${next.kind} is not a pipeline transition`);
-    this.ports.set(port, next);
+  /** The port watcher reports ports coming and going; unplugging a busy port cancels its run. */
+  portChanged(port: string, change: 'attached' | 'detached'): void {
+    if (change === 'detached') this.ports.get(port)?.abort?.abort();
+    this.emit({ type: 'port', port, change });
   }
 
-  private stage(port: string, stage: Stage, percent: number, message: string, unitId?: number): void {
-    this.setState(port, { kind: 'running', stage, unitId });
-    this.emit({ type: 'stage', port, unitId, stage, percent, message });
+  private track(port: string, e: StationEvent): void {
+    const entry = this.ports.get(port);
+    if (!entry) return;
+    if (e.type === 'state') {
+      entry.state = e.state;
+      entry.unitId = e.unitId ?? entry.unitId;
+      if (e.unitId !== undefined) this.unitPorts.set(e.unitId, port);
+      if (isBusy(e.state)) entry.detail = { kind: 'running', stage: e.state as Stage, unitId: e.unitId };
+      if (e.state === 'done' && e.unitId !== undefined) entry.detail = { kind: 'done', unitId: e.unitId };
+    } else if (e.type === 'needs-confirmation') {
+      entry.detail = { kind: 'needs-confirmation', unitId: e.unitId, mac: e.mac, setupId: e.setupId };
+    } else if (e.type === 'failure') {
+      entry.detail = { kind: 'failed', stage: e.stage, unitId: e.unitId, code: e.code, message: e.message, nextStep: e.nextStep };
+    }
   }
 
-  counters(): ShiftCounters {
-    const hours = Math.max((Date.now() - this.shift.start) / 3_600_000, 1 / 60);
-    return { units: this.shift.units, failures: this.shift.failures, unitsPerHour: Math.round(this.shift.units / hours), since: new Date(this.shift.start).toISOString() };
-  }
+  // ------------------------------------------------------------------ provisioning
 
   /** Provision whatever unit is on `port`: a new identity, or (after confirmation) its own again. */
-  async provisionNext(port: string, opts: { confirmReflash?: boolean } = {}): Promise<ProvisionOutcome> {
-    if (this.portState(port).kind === 'running') {
+  provisionNext(port: string, opts: { confirmReflash?: boolean } = {}): Promise<ProvisionOutcome> {
+    return this.start(port, opts);
+  }
+
+  private async start(port: string, opts: { confirmReflash?: boolean; expectUnitId?: number }): Promise<ProvisionOutcome> {
+    const entry = this.ports.get(port) ?? { state: 'idle' as PipelineState, detail: { kind: 'idle' } as PortState };
+    if (isBusy(entry.state)) {
       return { kind: 'failed', port, stage: 'detect', code: 'port-busy', message: `A unit on ${port} is already being provisioned.`, nextStep: 'Wait for it to finish.' };
     }
     const abort = new AbortController();
-    this.aborts.set(port, abort);
-    const started = Date.now();
-    let unit: UnitRecord | undefined;
-    let session: FlashSession | undefined;
-    let stage: Stage = 'detect';
-    try {
-      this.stage(port, 'detect', 0, `Looking for a unit on ${port}`);
-      this.assets ??= await loadProductAssets(this.profile);
-      const baud = this.options.baud ?? this.profile.profile.baud;
-      const onProgress = (p: FlashProgress) => {
-        if (p.stage === 'write' || p.stage === 'verify' || p.stage === 'readback') {
-          const s: Stage = p.stage === 'write' ? 'flash' : 'verify';
-          this.emit({ type: 'stage', port, unitId: unit?.id, stage: s, percent: p.percent, message: p.message ?? (p.region ? `Writing ${p.region}` : 'Writing') });
-        }
-      };
-      stage = 'connect';
-      this.stage(port, 'connect', 5, 'Connecting to the bootloader');
-      session = await openFlashSession(port, { virtualRegistry: this.options.virtualRegistry, baud, signal: abort.signal, onProgress });
-      const info = session.info;
-
-      stage = 'identity';
-      this.stage(port, 'identity', 15, `Unit ${info.mac} (${info.chipName})`);
-      const reserved = this.reserve(info.mac, info.chip);
-      unit = reserved.unit;
-      // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
-      const finished = unit.status === 'label-pending' || unit.status === 'done';
-      if (reserved.existing && finished && !opts.confirmReflash) {
-        this.setState(port, { kind: 'needs-confirmation', unitId: unit.id, mac: unit.mac, setupId: unit.setupId });
-        this.emit({ type: 'needs-confirmation', port, unitId: unit.id, mac: unit.mac, setupId: unit.setupId });
-        this.options.db.audit('reflash-offered', unit.id);
-        return { kind: 'needs-confirmation', port, unitId: unit.id, mac: unit.mac, setupId: unit.setupId };
-      }
-
-      stage = 'image';
-      this.stage(port, 'image', 20, 'Building the factory NVS image', unit.id);
-      const { image, sha256 } = buildUnitNvsImage(this.profile, this.assets, unit);
-      const plan = await buildUnitPlan(this.profile, this.assets, image);
-
-      stage = 'flash';
-      this.options.db.setStatus(unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null });
-      this.stage(port, 'flash', 25, 'Writing flash', unit.id);
-      const flashStart = Date.now();
-      await writePlan(session, plan, { verify: this.profile.profile.verify ?? 'md5', expectMac: info.mac, signal: abort.signal, onProgress });
-      const flashMs = Date.now() - flashStart;
-
-      stage = 'verify';
-      this.stage(port, 'verify', 90, 'Verified', unit.id);
-      unit = this.options.db.setStatus(unit.id, 'verified', { imageSha256: sha256 });
-
-      stage = 'record';
-      this.stage(port, 'record', 92, 'Recorded', unit.id);
-      await session.hardReset();
-      await session.close();
-      session = undefined;
-
-      stage = 'label';
-      this.stage(port, 'label', 95, 'Making the label', unit.id);
-      const label = await this.writeLabel(unit);
-      unit = this.options.db.setStatus(unit.id, this.options.labelCompletes === 'done' ? 'done' : 'label-pending');
-
-      this.setState(port, { kind: 'done', unitId: unit.id });
-      this.shift.units++;
-      const summary = unitSummary(unit);
-      this.emit({ type: 'stage', port, unitId: unit.id, stage: 'done', percent: 100, message: 'Done' });
-      this.emit({ type: 'done', port, unit: summary, reflashed: reserved.existing });
-      this.emit({ type: 'counters', counters: this.counters() });
-      return {
-        kind: 'done',
-        result: {
-          unit: summary, port, setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath,
-          reflashed: reserved.existing, timings: { totalMs: Date.now() - started, flashMs }, warnings: this.warnings(),
+    entry.abort = abort;
+    this.ports.set(port, entry);
+    const pipeline = new PortPipeline(
+      {
+        port,
+        profile: this.profile,
+        assets: () => (this.assets ??= loadProductAssets(this.profile).catch((err: unknown) => {
+          this.assets = undefined; // a missing file may be fixed: try again next run
+          throw err;
+        })),
+        db: this.db,
+        reserve: (mac, chip) => this.reserve(mac, chip),
+        labelDir: this.options.labelDir,
+        labelCompletes: this.options.labelCompletes ?? 'pending',
+        virtualRegistry: this.options.virtualRegistry,
+        baud: this.options.baud ?? this.profile.profile.baud,
+        verify: this.options.verify ?? this.profile.profile.verify ?? 'md5',
+        signal: abort.signal,
+        expectUnitId: opts.expectUnitId,
+        warnings: () => this.warnings(),
+        emit: (e) => {
+          this.track(port, e);
+          this.emit(e);
         },
-      };
-    } catch (err) {
-      const failure = this.describeFailure(err, port);
-      if (unit) this.options.db.setStatus(unit.id, 'failed', { failure: failure.message });
-      this.shift.failures++;
-      this.setState(port, { kind: 'failed', stage, unitId: unit?.id, code: failure.code, message: failure.message, nextStep: failure.nextStep });
-      this.emit({ type: 'failure', port, unitId: unit?.id, stage, ...failure });
-      this.emit({ type: 'counters', counters: this.counters() });
-      return { kind: 'failed', port, unitId: unit?.id, stage, ...failure };
+      },
+      entry.state,
+    );
+    try {
+      const outcome = await pipeline.run(opts);
+      if (outcome.kind === 'done') this.shift.units++;
+      if (outcome.kind === 'failed') this.shift.failures++;
+      if (outcome.kind !== 'needs-confirmation') this.emit({ type: 'counters', counters: this.counters() });
+      return outcome;
     } finally {
-      this.aborts.delete(port);
-      if (session) await session.close().catch(() => undefined);
+      entry.abort = undefined;
     }
   }
 
-  /** Same unit, same identity: the reserved identity is looked up by MAC again. */
-  retry(port: string): Promise<ProvisionOutcome> {
-    return this.provisionNext(port);
-  }
-
+  /** The operator agreed to re-flash the re-plugged unit with its own identity. */
   confirmReflash(port: string): Promise<ProvisionOutcome> {
     const state = this.portState(port);
     if (state.kind !== 'needs-confirmation') {
       return Promise.resolve({ kind: 'failed', port, stage: 'identity', code: 'nothing-to-confirm', message: 'No re-flash is waiting for confirmation on this port.', nextStep: 'Press Provision.' });
     }
-    this.options.db.audit('reflash-confirmed', state.unitId);
-    return this.provisionNext(port, { confirmReflash: true });
+    return this.start(port, { confirmReflash: true, expectUnitId: state.unitId });
   }
 
   /** Declines a re-flash offer: the unit keeps what it has. */
   declineReflash(port: string): void {
-    if (this.portState(port).kind === 'needs-confirmation') this.setState(port, { kind: 'idle' });
+    const entry = this.ports.get(port);
+    if (entry?.state === 'needs-confirmation') {
+      entry.state = 'idle';
+      entry.detail = { kind: 'idle' };
+      this.emit({ type: 'state', port, state: 'idle', unitId: entry.unitId });
+    }
   }
 
+  /**
+   * Runs again after a failure. By port: whatever unit is on it (a failed unit is found by its MAC
+   * and gets its reserved identity back). By unit id: on the port it was last seen on, refusing a
+   * different unit.
+   */
+  retry(target: string | number): Promise<ProvisionOutcome> {
+    if (typeof target === 'string') return this.provisionNext(target);
+    const port = this.unitPorts.get(target);
+    if (!port) {
+      return Promise.resolve({ kind: 'failed', port: '', unitId: target, stage: 'detect', code: 'unknown-port', message: `Unit ${target} was not seen on any port in this session.`, nextStep: 'Plug it in and press Provision: it gets its own identity back.' });
+    }
+    return this.start(port, { expectUnitId: target });
+  }
+
+  /** Stops the run on the port at its next step (the unit keeps its identity, status failed). */
   cancel(port: string): boolean {
-    const a = this.aborts.get(port);
+    const a = this.ports.get(port)?.abort;
     a?.abort();
     return a !== undefined;
   }
@@ -250,7 +241,7 @@ export class Station {
   private reserve(mac: string, chip: string): { unit: UnitRecord; existing: boolean } {
     const p = this.profile.profile;
     const payloadFor = (code: string, id: string) => buildSetupPayload({ category: p.category, setupCode: code, setupId: id, flags: p.flags, productData: p.productData });
-    const result = this.options.db.reserveIdentity({
+    return this.db.reserveIdentity({
       product: p.id,
       mac,
       chip,
@@ -265,7 +256,36 @@ export class Station {
         return { setupCode, setupId, salt, verifier, payload: payloadFor(setupCode, setupId) };
       },
     });
-    return result;
+  }
+
+  /**
+   * Call once at start-up: units this station left 'reserved' or 'flashing' (a crash or power cut)
+   * are marked failed ("interrupted"). Each keeps its identity and completes with it when its MAC
+   * is provisioned again. Other stations' units are left alone (they may be running now).
+   */
+  resumeIncomplete(): UnitSummary[] {
+    const out: UnitSummary[] = [];
+    for (const u of this.db.incompleteUnits(this.profile.profile.id)) {
+      if (u.station !== this.options.stationName || (u.status !== 'reserved' && u.status !== 'flashing')) continue;
+      const was = u.status;
+      const marked = this.db.setStatus(u.id, 'failed', { failure: `Interrupted while ${was === 'reserved' ? 'starting' : 'flashing'} (the station stopped). Re-plug the unit and press Provision: it keeps its identity.` });
+      this.db.audit('interrupted', u.id, { was });
+      out.push(unitSummary(marked));
+    }
+    return out;
+  }
+
+  /** Units left unfinished (a crash, a failure, no label yet): they complete with their own identity. */
+  incompleteUnits(): UnitSummary[] {
+    return this.db.incompleteUnits(this.profile.profile.id).map(unitSummary);
+  }
+
+  // ------------------------------------------------------------------ counters & warnings
+
+  /** This shift (since the Station was created): units done, failures, units per hour. */
+  counters(): ShiftCounters {
+    const hours = Math.max((Date.now() - this.shift.start) / 3_600_000, 1 / 60);
+    return { units: this.shift.units, failures: this.shift.failures, unitsPerHour: Math.round(this.shift.units / hours), since: new Date(this.shift.start).toISOString() };
   }
 
   private warnings(): string[] {
@@ -273,7 +293,7 @@ export class Station {
     const out: string[] = [];
     if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: IDs will start repeating (codes never do).`);
     if (this.options.usePool) {
-      const left = this.options.db.poolRemaining(this.profile.profile.id);
+      const left = this.db.poolRemaining(this.profile.profile.id);
       if (left < 50) out.push(`Only ${left} identities left in the pool: import the next batch manifest.`);
     }
     return out;
@@ -281,63 +301,47 @@ export class Station {
 
   /** Setup IDs in use for this product, and whether the 36^4 space is running low (> 50 %). */
   setupIdUsage(): { used: number; space: number; low: boolean } {
-    const used = this.options.db.countSetupIds(this.profile.profile.id);
+    const used = this.db.countSetupIds(this.profile.profile.id);
     return { used, space: SETUP_ID_SPACE, low: used > SETUP_ID_SPACE / 2 };
   }
 
-  private describeFailure(err: unknown, port: string): { code: string; message: string; nextStep: string } {
-    if (err instanceof StationError) return { code: err.code, message: err.message, nextStep: err.nextStep };
-    if (err instanceof FlashError) return { code: err.code, message: err.message, nextStep: nextStepFor(err.code) };
-    const fe = toFlashError(err, { port });
-    if (fe.code !== 'protocol') return { code: fe.code, message: fe.message, nextStep: nextStepFor(fe.code) };
-    return { code: 'internal', message: (err as Error)?.message ?? String(err), nextStep: nextStepFor('internal') };
-  }
+  // ------------------------------------------------------------------ labels & records
 
   labelLayout(unit: UnitRecord): LabelLayout {
-    const p = this.profile.profile;
-    return layoutLabel(p.label, { setupPayload: unit.payload, setupCode: formatSetupCode(unit.setupCode), productName: p.productName, mac: unit.mac.toUpperCase() });
+    return unitLabelLayout(this.profile.profile, unit);
   }
 
-  private async writeLabel(unit: UnitRecord): Promise<{ svg: string; pdfPath: string }> {
-    const layout = this.labelLayout(unit);
-    const svg = renderLabelSvg(layout);
-    await mkdir(this.options.labelDir, { recursive: true });
-    const pdfPath = join(this.options.labelDir, `${this.profile.profile.id}-${unit.setupId}-${unit.mac.replace(/:/g, '')}.pdf`);
-    await writeFileAtomic(pdfPath, await renderLabelPdf(layout), 0o600);
-    return { svg, pdfPath };
-  }
-
-  /** The label of a recorded unit (for "Print again"): its SVG, PDF path and code. */
+  /** The label of a recorded unit (for "Print again"): its SVG, PDF path and code. Refused for unverified units. */
   async labelFor(unitId: number): Promise<ProvisionResult> {
-    const unit = this.options.db.getUnit(unitId);
+    const unit = this.db.getUnit(unitId);
     if (!unit) throw new StationError('unknown-unit', `Unit ${unitId} is not in the database.`, 'Search the history again.');
     if (unit.status === 'reserved' || unit.status === 'flashing' || unit.status === 'failed') {
       throw new StationError('not-verified', `Unit ${unit.mac} was never verified: no label may be printed for it.`, 'Provision the unit again.');
     }
-    const label = await this.writeLabel(unit);
-    return { unit: unitSummary(unit), port: '', setupCode: formatSetupCode(unit.setupCode), labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: false, timings: { totalMs: 0, flashMs: 0 }, warnings: [] };
+    const label = await writeUnitLabel(this.profile.profile, unit, this.options.labelDir);
+    return {
+      unit: unitSummary(unit), port: '', setupCode: formatSetupCode(unit.setupCode), payload: unit.payload,
+      labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: false, timings: { totalMs: 0, flashMs: 0 }, warnings: [],
+    };
   }
 
+  /** The label went out (printed or saved): label-pending → done, print count + 1. */
   markLabelPrinted(unitId: number): void {
-    const unit = this.options.db.markLabelPrinted(unitId);
+    const unit = this.db.markLabelPrinted(unitId);
     this.emit({ type: 'label', unitId: unit.id, status: 'printed' });
   }
 
-  listUnits(filter: UnitFilter = {}) {
-    return this.options.db.listUnits({ product: this.profile.profile.id, ...filter }).map(unitSummary);
+  listUnits(filter: UnitFilter = {}): UnitSummary[] {
+    return this.db.listUnits({ product: this.profile.profile.id, ...filter }).map(unitSummary);
   }
 
-  getUnit(id: number) {
-    const u = this.options.db.getUnit(id);
+  getUnit(id: number): UnitSummary | undefined {
+    const u = this.db.getUnit(id);
     return u ? unitSummary(u) : undefined;
   }
 
-  /** Units left unfinished (a crash, a failure): they complete with their own identity when re-plugged. */
-  incompleteUnits() {
-    return this.options.db.incompleteUnits(this.profile.profile.id).map(unitSummary);
-  }
-
+  /** The production manifest CSV (holds setup codes: written with mode 0600). */
   async exportManifest(path: string): Promise<void> {
-    await writeFileAtomic(path, this.options.db.exportManifestCsv(this.profile.profile.id), 0o600);
+    await writeFileAtomic(path, this.db.exportManifestCsv(this.profile.profile.id), 0o600);
   }
 }

@@ -14,12 +14,24 @@ import { randomMac, setupDataOnFlash } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/factory-station');
 
-function provision(dir: string, state: string, killAfterMs?: number): Promise<{ code: number | null; killed: boolean }> {
+/** Where a kill lands: after the child reports this stage (stderr progress line), plus 0-120 ms. */
+const KILL_AFTER = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'] as const;
+type KillPoint = (typeof KILL_AFTER)[number];
+
+function provision(dir: string, state: string, killAfter?: KillPoint): Promise<{ code: number | null; killed: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'provision', '--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--db', 'station.db', '--virtual-state', state, '--label-out', 'labels', '--json'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'provision', '--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--db', 'station.db', '--virtual-state', state, '--label-out', 'labels'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => { killed = child.kill('SIGKILL'); }, killAfterMs);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, killed: killed && code === null }); });
+    let armed = false;
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (killAfter && !armed && new RegExp(`^${killAfter}: `, 'm').test(seen)) {
+        armed = true;
+        setTimeout(() => { killed = child.kill('SIGKILL'); }, Math.floor(Math.random() * 120));
+      }
+    });
+    child.on('exit', (code) => resolve({ code, killed: killed && code === null }));
   });
 }
 
@@ -30,29 +42,45 @@ describe('crash safety (SIGKILL during provisioning)', () => {
     await createDemoProfile(dir);
     const macs: string[] = [];
     let kills = 0;
+    const killedAt: KillPoint[] = [];
     const identityAfterKill = new Map<string, string>();
-    for (let i = 0; i < 20; i++) {
-      const mac = randomMac();
-      macs.push(mac);
-      const state = `unit-${i}.json`;
-      writeFileSync(join(dir, state), JSON.stringify({ chip: 'esp32', mac }));
-      // A random kill point across the whole run (start-up, connect, reservation, flash, label).
-      const first = await provision(dir, state, 200 + Math.floor(Math.random() * 2200));
-      if (first.killed) {
-        kills++;
-        const db = ProductionDb.open(join(dir, 'station.db'));
-        const reserved = db.findByMac('demo-smart-plug', mac);
-        if (reserved) identityAfterKill.set(mac, reserved.setupCode);
+    const reservedAtKill = (mac: string) => {
+      const db = ProductionDb.open(join(dir, 'station.db'));
+      try {
+        return db.findByMac('demo-smart-plug', mac)?.setupCode;
+      } finally {
         db.close();
-        // Exit 3 = "already holds its identity; re-flash?": the kill came after the unit was complete.
-        let r = await provision(dir, state);
-        for (let tries = 0; r.code !== 0 && r.code !== 3 && tries < 3; tries++) r = await provision(dir, state);
-        expect([0, 3]).toContain(r.code);
-      } else {
-        expect(first.code).toBe(0);
       }
-    }
+    };
+    // Two station processes at once on the same database (two ports of one station), 10 units each.
+    const lane = async (lane: number) => {
+      for (let k = 0; k < 10; k++) {
+        const i = lane * 10 + k;
+        const mac = randomMac();
+        macs[i] = mac;
+        const state = `unit-${i}.json`;
+        writeFileSync(join(dir, state), JSON.stringify({ chip: 'esp32', mac }));
+        // A random kill point across the whole run; one unit in five runs undisturbed.
+        const point = Math.random() < 0.2 ? undefined : KILL_AFTER[Math.floor(Math.random() * KILL_AFTER.length)];
+        const first = await provision(dir, state, point);
+        if (first.killed) {
+          killedAt.push(point!);
+          kills++;
+          const reserved = reservedAtKill(mac);
+          if (reserved) identityAfterKill.set(mac, reserved);
+          // Exit 3 = "already holds its identity; re-flash?": the kill came after the unit was complete.
+          let r = await provision(dir, state);
+          for (let tries = 0; r.code !== 0 && r.code !== 3 && tries < 3; tries++) r = await provision(dir, state);
+          expect([0, 3]).toContain(r.code);
+        } else {
+          expect(first.code).toBe(0);
+        }
+      }
+    };
+    await Promise.all([lane(0), lane(1)]);
     expect(kills).toBeGreaterThan(3);
+    expect(identityAfterKill.size).toBeGreaterThan(0); // some kills landed after the reservation
+    console.log(`crash-safety: ${kills} kills, after stage: ${killedAt.sort().join(' ')}`);
 
     const db = ProductionDb.open(join(dir, 'station.db'));
     const units = db.listUnits({ limit: 1000 });
@@ -73,5 +101,5 @@ describe('crash safety (SIGKILL during provisioning)', () => {
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, formatSetupCode(u.setupCode))).toEqual({ ok: true });
     }
     db.close();
-  }, 300_000);
+  }, 180_000);
 });

@@ -55,7 +55,7 @@ describe('re-plugging a provisioned unit', () => {
 describe('faults during provisioning', () => {
   const cases: { name: string; fault: VirtualFault; code: string; stage: string }[] = [
     { name: 'unplugged mid-write', fault: { kind: 'unplug', afterBytes: 9000 }, code: 'unplugged', stage: 'flash' },
-    { name: 'flash bit flipped', fault: { kind: 'corrupt-write' }, code: 'verify-mismatch', stage: 'flash' },
+    { name: 'flash bit flipped', fault: { kind: 'corrupt-write' }, code: 'verify-mismatch', stage: 'verify' },
     { name: 'chip stops answering', fault: { kind: 'stall', afterBytes: 9000 }, code: 'timeout', stage: 'flash' },
     { name: 'never enters download mode', fault: { kind: 'no-download-mode' }, code: 'no-download-mode', stage: 'connect' },
   ];
@@ -71,9 +71,10 @@ describe('faults during provisioning', () => {
       expect(failed.message.length).toBeGreaterThan(10);
       expect(failed.nextStep.length).toBeGreaterThan(10);
       expect(station.portState('virtual:f')).toMatchObject({ kind: 'failed', code: c.code });
+      expect(station.pipelineState('virtual:f')).toBe(`failed-${c.stage}`);
       const before = db.findByMac('demo-smart-plug', mac);
       if (c.stage === 'connect') expect(before).toBeUndefined(); // no identity spent on a unit never identified
-      else expect(before).toMatchObject({ status: 'failed' });
+      else expect(before).toMatchObject({ status: 'failed', failure: failed.message }); // the operator-readable reason is recorded
       if (before) expect(failed.message).not.toContain(before.setupCode);
 
       // operator re-plugs / fixes and presses Retry

@@ -14,8 +14,12 @@ export const USAGE = `usage: factory-station provision --profile P.json --port P
 
 Provisions the unit on PATH: reads its MAC, reserves a fresh HomeKit identity for it in the
 production database (or finds the one it already has), builds and flashes its factory NVS image,
-verifies it, records it and writes its label PDF. The setup code is never printed: it is on the
-label (and in the database).
+verifies it, records it and writes its label (SVG + PDF). The setup code is never printed in the
+human output: it is on the label (and in the database); --json includes it only with --show-code.
+The unit is recorded 'done' once its label files are written (the files are the CLI's deliverable).
+
+exit codes: 0 done, 1 failed (stage, message and next step on stderr), 2 bad usage,
+            3 the unit already holds a completed identity: run again with --reflash
 
 options:
   --profile FILE        product profile (JSON)
@@ -27,14 +31,17 @@ options:
   --operator NAME       recorded with the unit (default $USER)
   --station NAME        recorded with the unit (default: host name)
   --virtual-state FILE  virtual ports: load/save the virtual chip (MAC + flash) so it can be re-plugged
-  --json                print one JSON object
+  --verify md5|readback  how the write is verified (default: the profile's, else md5)
+  --json                print one JSON object (no setup code unless --show-code)
+  --show-code           with --json: include the setup code (for a label printing pipeline)
   -h, --help            show this help
 `;
 
 const OPTIONS = {
   profile: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'label-out': { type: 'string' },
   reflash: { type: 'boolean' }, pool: { type: 'boolean' }, operator: { type: 'string' }, station: { type: 'string' },
-  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, 'show-code': { type: 'boolean' }, verify: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 interface VirtualState { chip: VirtualChipKind; mac: string }
@@ -69,6 +76,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values.help) return (io.stdout(USAGE), 0);
   if (!values.profile) throw new CliError(`provision: --profile is required\n${USAGE}`, 2);
   if (!values.port) throw new CliError(`provision: --port is required\n${USAGE}`, 2);
+  if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') throw new CliError(`provision: --verify must be md5 or readback`, 2);
+  if (values['show-code'] && !values.json) throw new CliError('provision: --show-code only goes with --json (the human output never shows the code)', 2);
   const at = (p: string) => resolve(io.cwd, p);
   let loaded;
   try {
@@ -86,17 +95,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const station = new Station({
       db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? (io.env.HOSTNAME || 'station'),
       operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
+      verify: values.verify as 'md5' | 'readback' | undefined,
     });
-    station.on((e) => {
-      if (e.type !== 'stage') return;
-      if (chip && statePath && e.stage === 'verify' && e.percent === 90) saveVirtualChip(chip, statePath);
-      if (!values.json && e.stage !== 'flash' && e.stage !== 'verify') io.stderr(`${e.stage}: ${e.message}\n`);
+    // 'record' is entered after verification and before the database says 'verified'.
+    if (chip && statePath) station.on('state', (e) => e.state === 'record' && saveVirtualChip(chip, statePath));
+    // Human progress: one line per stage (the first message of each), on stderr.
+    let lastStage = '';
+    if (!values.json) station.on('stage', (e) => {
+      if (e.stage !== lastStage) io.stderr(`${e.stage}: ${e.message}\n`);
+      lastStage = e.stage;
     });
     const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
     if (chip && statePath) saveVirtualChip(chip, statePath);
     if (values.json) {
       const body = outcome.kind === 'done'
-        ? { ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings, warnings: outcome.result.warnings }
+        ? {
+            ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            warnings: outcome.result.warnings, ...(values['show-code'] ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
+          }
         : { ok: false, ...outcome };
       io.stdout(`${JSON.stringify(body)}\n`);
     }

@@ -1,0 +1,49 @@
+// A unit's label files: the SVG (label preview, printing from the app) and a PDF at the label's
+// exact size (the CLI's deliverable, "save as PDF" mode). Both carry the setup code, so they are
+// written with mode 0600 and named by setup ID + MAC only, never by the code.
+import { join } from 'node:path';
+import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
+import { layoutLabel, renderLabelSvg, type LabelLayout } from '../../shared/label/index.ts';
+import { renderLabelPdf } from '../label/pdf.ts';
+import { writeFileAtomic } from '../cli/io.ts';
+import type { ProductProfile } from '../../shared/station/profile.ts';
+
+/** What a label needs from a unit record. */
+export interface LabelUnit {
+  mac: string;
+  setupId: string;
+  setupCode: string;
+  payload: string;
+}
+
+export interface LabelFiles {
+  svg: string;
+  svgPath: string;
+  pdfPath: string;
+}
+
+export function unitLabelLayout(profile: ProductProfile, unit: LabelUnit): LabelLayout {
+  return layoutLabel(profile.label, {
+    setupPayload: unit.payload,
+    setupCode: formatSetupCode(unit.setupCode),
+    productName: profile.productName,
+    mac: unit.mac.toUpperCase(),
+  });
+}
+
+/** File name stem: product, setup ID and MAC (unique per unit; no secret in it). */
+export function labelFileStem(profile: ProductProfile, unit: LabelUnit): string {
+  return `${profile.id}-${unit.setupId}-${unit.mac.replace(/:/g, '')}`;
+}
+
+/** Writes `<stem>.svg` and `<stem>.pdf` into `dir` (atomically, 0600) and returns the SVG text. */
+export async function writeUnitLabel(profile: ProductProfile, unit: LabelUnit, dir: string): Promise<LabelFiles> {
+  const layout = unitLabelLayout(profile, unit);
+  const svg = renderLabelSvg(layout);
+  const stem = join(dir, labelFileStem(profile, unit));
+  const svgPath = `${stem}.svg`;
+  const pdfPath = `${stem}.pdf`;
+  await writeFileAtomic(svgPath, svg, 0o600);
+  await writeFileAtomic(pdfPath, await renderLabelPdf(layout, { title: `Setup label ${unit.setupId}` }), 0o600);
+  return { svg, svgPath, pdfPath };
+}

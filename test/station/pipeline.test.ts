@@ -1,0 +1,198 @@
+// The per-port state machine (transition table and the moves a real run makes) and the Station
+// API around it: busy ports, retry by unit, cancel, crash recovery, event subscription, label files.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { existsSync, statSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canMove, PIPELINE_TRANSITIONS, type PipelineState } from '../../shared/station/states.ts';
+import type { StationEvent } from '../../shared/station/events.ts';
+import { generateSetupInfo } from '../../shared/homekit/srp.ts';
+import { buildSetupPayload } from '../../shared/homekit/payload.ts';
+import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
+import { Station } from '../../src-main/station/station.ts';
+import { codeOnLabel, demoStation, randomMac, setupDataOnFlash } from './helpers.ts';
+
+beforeAll(() => useOpenSslModPow());
+
+const HAPPY_PATH: PipelineState[] = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'];
+
+describe('transition table', () => {
+  it('allows the happy path in order and nothing that skips a stage', () => {
+    expect(canMove('idle', 'detect')).toBe(true);
+    for (let i = 0; i + 1 < HAPPY_PATH.length; i++) expect(canMove(HAPPY_PATH[i]!, HAPPY_PATH[i + 1]!)).toBe(true);
+    // skipping verification, or labelling straight after a write, is impossible
+    expect(canMove('flash', 'record')).toBe(false);
+    expect(canMove('flash', 'label')).toBe(false);
+    expect(canMove('identity', 'flash')).toBe(false);
+    expect(canMove('detect', 'done')).toBe(false);
+    expect(canMove('idle', 'flash')).toBe(false);
+    // no going backwards inside a run
+    expect(canMove('verify', 'flash')).toBe(false);
+  });
+
+  it('names failures per stage, and only identity can ask for confirmation', () => {
+    for (const s of HAPPY_PATH.slice(0, -1)) {
+      expect(canMove(s, `failed-${s}` as PipelineState)).toBe(true);
+      expect(canMove(`failed-${s}` as PipelineState, 'detect')).toBe(true); // retry starts over
+    }
+    expect(canMove('flash', 'failed-verify')).toBe(false);
+    const toConfirm = Object.entries(PIPELINE_TRANSITIONS).filter(([, to]) => to.includes('needs-confirmation')).map(([from]) => from);
+    expect(toConfirm).toEqual(['identity']);
+    expect(canMove('needs-confirmation', 'detect')).toBe(true);
+    expect(canMove('needs-confirmation', 'flash')).toBe(false);
+  });
+});
+
+describe('Station', () => {
+  it('a run walks the happy path; events carry neither code nor payload; label SVG+PDF written 0600', async () => {
+    const { station, registry, db, dir } = await demoStation();
+    registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
+    const events: StationEvent[] = [];
+    const states: PipelineState[] = [];
+    station.on((e) => events.push(e));
+    const off = station.on('state', (e) => states.push(e.state));
+    const outcome = await station.provisionNext('virtual:a');
+    expect(outcome.kind).toBe('done');
+    if (outcome.kind !== 'done') return;
+    expect(states).toEqual(HAPPY_PATH);
+    expect(station.pipelineState('virtual:a')).toBe('done');
+
+    const stored = db.getUnit(outcome.result.unit.id)!;
+    expect(outcome.result.payload).toBe(stored.payload);
+    const json = JSON.stringify(events);
+    expect(json).not.toContain(stored.setupCode);
+    expect(json).not.toContain(outcome.result.setupCode);
+    expect(json).not.toContain(stored.payload);
+    expect(json).not.toContain('X-HM://');
+    expect(JSON.stringify(station.listUnits())).not.toContain(stored.setupCode);
+    expect(JSON.stringify(station.getUnit(stored.id))).not.toContain('X-HM://');
+
+    const pdf = outcome.result.labelPdfPath!;
+    const svgPath = pdf.replace(/\.pdf$/, '.svg');
+    expect(pdf.startsWith(join(dir, 'labels'))).toBe(true);
+    expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(readFileSync(svgPath, 'utf8')).toBe(outcome.result.labelSvg);
+    expect(statSync(pdf).mode & 0o777).toBe(0o600);
+    expect(statSync(svgPath).mode & 0o777).toBe(0o600);
+    expect(pdf).not.toContain(stored.setupCode);
+
+    off();
+    registry.remove('virtual:a');
+    registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
+    await station.provisionNext('virtual:a');
+    expect(states).toHaveLength(HAPPY_PATH.length); // unsubscribed
+    expect(station.counters()).toMatchObject({ units: 2, failures: 0 });
+  });
+
+  it('refuses a second request on a busy port; other ports run concurrently', async () => {
+    const { station, registry } = await demoStation();
+    registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
+    registry.create('virtual:b', { chip: 'esp32c3', mac: randomMac(), pacing: false });
+    const [a, again, b] = await Promise.all([station.provisionNext('virtual:a'), station.provisionNext('virtual:a'), station.provisionNext('virtual:b')]);
+    expect(a.kind).toBe('done');
+    expect(again).toMatchObject({ kind: 'failed', code: 'port-busy' });
+    expect(b.kind).toBe('done');
+  });
+
+  it('retry(unitId) refuses a different unit on the port and spends no identity on it', async () => {
+    const { station, registry, db } = await demoStation();
+    const mac = randomMac();
+    const chip = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    chip.injectFault({ kind: 'corrupt-write' });
+    const failed = await station.provisionNext('virtual:a');
+    expect(failed).toMatchObject({ kind: 'failed', code: 'verify-mismatch' });
+    if (failed.kind !== 'failed') return;
+    expect(db.getUnit(failed.unitId!)!.failure).toMatch(/verif|differ|mismatch/i);
+
+    registry.remove('virtual:a');
+    registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
+    const wrong = await station.retry(failed.unitId!);
+    expect(wrong).toMatchObject({ kind: 'failed', code: 'wrong-unit', stage: 'identity' });
+    expect(db.listUnits({ limit: 100 })).toHaveLength(1);
+
+    registry.remove('virtual:a');
+    const back = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    const ok = await station.retry(failed.unitId!);
+    expect(ok.kind).toBe('done');
+    if (ok.kind !== 'done') return;
+    expect(ok.result.unit.id).toBe(failed.unitId);
+    expect(pairSetup(setupDataOnFlash(back.flash).salt!, setupDataOnFlash(back.flash).verifier!, codeOnLabel(ok.result.labelSvg)!)).toEqual({ ok: true });
+  });
+
+  it('cancel() stops a stalled write: failed, identity kept, retry completes with it', async () => {
+    const { station, registry, db } = await demoStation();
+    const mac = randomMac();
+    const chip = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    chip.injectFault({ kind: 'stall', afterBytes: 9000 });
+    // the chip stalls early in the write; the operator presses Cancel well before the 5 s timeout
+    const off = station.on('state', (e) => {
+      if (e.state === 'flash') setTimeout(() => station.cancel('virtual:a'), 300);
+    });
+    const out = await station.provisionNext('virtual:a');
+    expect(out).toMatchObject({ kind: 'failed', code: 'cancelled', stage: 'flash' });
+    const unit = db.findByMac('demo-smart-plug', mac)!;
+    expect(unit.status).toBe('failed');
+    off();
+    chip.clearFaults();
+    const ok = await station.retry('virtual:a');
+    expect(ok.kind === 'done' && ok.result.unit.id === unit.id).toBe(true);
+  }, 30_000);
+
+  it('resumeIncomplete: a unit a crash left "flashing" is marked interrupted and completes with its identity', async () => {
+    const { station, registry, db, profile } = await demoStation();
+    const mac = randomMac();
+    const p = profile.profile;
+    const payloadOf = (setupCode: string, setupId: string) => buildSetupPayload({ category: p.category, setupCode, setupId, flags: p.flags });
+    // What a station killed mid-write leaves behind: a reserved identity, status flashing.
+    const code = '51804726';
+    const { salt, verifier } = generateSetupInfo(code);
+    const { unit } = db.reserveIdentity({
+      product: profile.profile.id, mac, chip: 'esp32', station: 'test-bench', operator: 'tester', usePool: false, poolPayload: () => '',
+      fresh: () => ({ setupCode: code, setupId: 'ZQ7K', salt, verifier, payload: payloadOf(code, 'ZQ7K') }),
+    });
+    db.setStatus(unit.id, 'flashing', { incrementAttempts: true });
+    // another station's in-flight unit is not touched
+    const other = db.reserveIdentity({
+      product: profile.profile.id, mac: randomMac(), chip: 'esp32', station: 'bench-2', operator: 'x', usePool: false, poolPayload: () => '',
+      fresh: () => ({ setupCode: '62915037', setupId: 'ZQ7L', ...generateSetupInfo('62915037'), payload: payloadOf('62915037', 'ZQ7L') }),
+    }).unit;
+
+    const resumed = station.resumeIncomplete();
+    expect(resumed.map((u) => u.id)).toEqual([unit.id]);
+    expect(db.getUnit(unit.id)!.status).toBe('failed');
+    expect(db.getUnit(unit.id)!.failure).toMatch(/interrupted/i);
+    expect(db.getUnit(other.id)!.status).toBe('reserved');
+
+    const chip = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    const out = await station.provisionNext('virtual:a');
+    if (out.kind === 'failed') throw new Error(out.message);
+    expect(out.kind).toBe('done'); // no confirmation asked: it never completed
+    if (out.kind !== 'done') return;
+    expect(out.result.unit.id).toBe(unit.id);
+    expect(out.result.setupCode).toBe('518-04-726');
+    const onFlash = setupDataOnFlash(chip.flash);
+    expect(onFlash.setupId).toBe('ZQ7K');
+    expect(pairSetup(onFlash.salt!, onFlash.verifier!, '518-04-726')).toEqual({ ok: true });
+  });
+
+  it('opens its own database from dbPath; labelFor refuses unverified units and returns the code for a reprint', async () => {
+    const { dir, profile, registry, db } = await demoStation();
+    db.close();
+    const station = new Station({ dbPath: join(dir, 'own.db'), profile, labelDir: join(dir, 'l2'), stationName: 's', operator: 'o', virtualRegistry: registry });
+    const chip = registry.create('virtual:z', { chip: 'esp32s3', mac: randomMac(), pacing: false });
+    chip.injectFault({ kind: 'corrupt-write' });
+    const failed = await station.provisionNext('virtual:z');
+    if (failed.kind !== 'failed') throw new Error('expected a failure');
+    await expect(station.labelFor(failed.unitId!)).rejects.toMatchObject({ code: 'not-verified' });
+    chip.clearFaults();
+    const ok = await station.retry('virtual:z');
+    if (ok.kind !== 'done') throw new Error(JSON.stringify(ok));
+    expect(station.getUnit(ok.result.unit.id)!.status).toBe('label-pending');
+    const reprint = await station.labelFor(ok.result.unit.id);
+    expect(reprint.setupCode).toBe(ok.result.setupCode);
+    expect(reprint.labelSvg).toBe(ok.result.labelSvg);
+    station.markLabelPrinted(ok.result.unit.id);
+    expect(station.getUnit(ok.result.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    station.close();
+    expect(existsSync(join(dir, 'own.db'))).toBe(true);
+  });
+});
