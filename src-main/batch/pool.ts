@@ -1,17 +1,19 @@
 // The lanes that build accessories: worker threads plus the coordinator's own thread.
 //
-// Why the coordinator computes too: a worker needs ~0.5 s before its first accessory (thread,
-// TypeScript loader, modules, the SRP table), while the coordinator has all of that loaded already
-// and is otherwise idle. So with `lanes` = number of CPUs, the pool runs lanes − 1 worker threads
+// Why the coordinator computes too: a worker needs ~0.3 s before its first accessory (thread,
+// modules, the SRP table), while the coordinator has all of that loaded already and is otherwise
+// idle. So with `lanes` = number of CPUs, the pool runs lanes − 1 worker threads
 // (started in the background) and the coordinator's inline lane, which starts building at once.
 // The inline lane yields to the event loop between task groups, so worker messages and journal
 // writes are never held up for long. Tasks are small groups of accessories (one message per
-// accessory would cost more than the work); an idle lane takes the next group.
+// accessory would cost more than the work). A worker holds up to WORKER_DEPTH groups: its next
+// group is already there when it finishes one, even while the coordinator's thread is busy
+// building and cannot answer its messages.
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 import { createUnitWriter, type UnitWriter } from './unit-writer.ts';
+import { srpTableSnapshot } from '../../shared/homekit/srp.ts';
 
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
 
 interface Job {
   id: number;
@@ -23,8 +25,11 @@ interface Job {
 interface WorkerLane {
   worker: Worker;
   ready: boolean;
-  job?: Job;
+  jobs: Map<number, Job>;
 }
+
+/** Groups a worker holds at once (one being built, the next ones waiting in its inbox). */
+const WORKER_DEPTH = 3;
 
 export class WorkerPoolError extends Error {
   constructor(message: string) {
@@ -38,6 +43,8 @@ export interface PoolOptions {
   lanes: number;
   /** Build on the coordinator's thread as well (default true). False = only worker threads. */
   inline?: boolean;
+  /** The worker threads' script (see worker-script.ts); needed when there are worker threads. */
+  script?: URL;
 }
 
 export class UnitWorkerPool {
@@ -56,7 +63,13 @@ export class UnitWorkerPool {
     const inline = options.inline ?? true;
     const workerCount = Math.max(inline ? options.lanes - 1 : options.lanes, 0);
     // Workers first: their start-up runs in parallel with the inline lane's (SRP table) work.
-    for (let i = 0; i < workerCount; i++) this.startWorker();
+    if (workerCount > 0 && !options.script) throw new Error('UnitWorkerPool: worker threads need a script');
+    for (let i = 0; i < workerCount; i++) this.startWorker(options.script!);
+    if (workerCount > 0) {
+      // The threads boot while this one builds the SRP table, which they then get as a copy.
+      const init: WorkerInit = { ...this.init, srpTable: srpTableSnapshot() };
+      for (const lane of this.workers) lane.worker.postMessage(init);
+    }
     this.inline = inline;
   }
 
@@ -83,24 +96,24 @@ export class UnitWorkerPool {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 
-  private startWorker(): void {
-    const lane: WorkerLane = { worker: new Worker(BOOTSTRAP), ready: false };
+  private startWorker(script: URL): void {
+    const lane: WorkerLane = { worker: new Worker(script), ready: false, jobs: new Map() };
     this.workers.push(lane);
     lane.worker.on('message', (msg: FromWorker) => this.onMessage(lane, msg));
     lane.worker.on('error', (err) => this.fail(new WorkerPoolError(`batch worker crashed: ${err.message}`)));
     lane.worker.on('exit', (code) => {
       if (!this.closed) this.fail(new WorkerPoolError(`batch worker stopped unexpectedly (exit code ${code})`));
     });
-    lane.worker.postMessage(this.init);
   }
 
   private dispatch(): void {
     if (this.failure) return;
     for (const lane of this.workers) {
-      if (!lane.ready || lane.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
-      lane.job = job;
-      lane.worker.postMessage({ type: 'units', id: job.id, units: job.units });
+      while (lane.ready && lane.jobs.size < WORKER_DEPTH && this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        lane.jobs.set(job.id, job);
+        lane.worker.postMessage({ type: 'units', id: job.id, units: job.units });
+      }
     }
     if (this.inline && !this.inlineBusy && this.queue.length > 0) {
       const job = this.queue.shift()!;
@@ -134,9 +147,9 @@ export class UnitWorkerPool {
       this.dispatch();
       return;
     }
-    const job = lane.job;
-    if (!job || msg.id !== job.id) return;
-    lane.job = undefined;
+    const job = lane.jobs.get(msg.id);
+    if (!job) return;
+    lane.jobs.delete(msg.id);
     if (msg.type === 'done') {
       this.counts.workers += msg.results.length;
       job.resolve(msg.results);
@@ -152,10 +165,8 @@ export class UnitWorkerPool {
     this.failure = err;
     for (const job of this.queue.splice(0)) job.reject(err);
     for (const lane of this.workers) {
-      if (lane.job) {
-        lane.job.reject(err);
-        lane.job = undefined;
-      }
+      for (const job of lane.jobs.values()) job.reject(err);
+      lane.jobs.clear();
     }
   }
 }

@@ -16,6 +16,8 @@ export interface WorkerInit {
   singleLabels?: { spec: LabelSpec; format: 'pdf' | 'svg' };
   /** Return each label's layout (for the sheet PDF the coordinator assembles). */
   sheetLayouts?: LabelSpec;
+  /** The SRP fixed-base table, built once by the coordinator (see srpTableSnapshot). */
+  srpTable?: readonly bigint[];
 }
 
 export interface UnitTask {

@@ -32,12 +32,13 @@ import { findJournals, JournalWriter, type FoundJournal } from './journal-file.t
 import { batchLabelSpec, checkBatchLabels, renderSheet } from './labels.ts';
 import { openIdentityRegistry, writeBatchManifest, type IdentityRegistry } from './manifest.ts';
 import { UnitWorkerPool } from './pool.ts';
+import { batchWorkerScript } from './worker-script.ts';
 import { Progress } from './progress.ts';
 import { pooledRandomBytes } from './random.ts';
 import type { UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 
 /** Identities issued (and fsync'ed) per journal write. */
-const CHUNK = 64;
+const CHUNK = 128;
 /** Accessories per worker message. */
 const TASK = 8;
 const SECRET_MODE = 0o600;
@@ -178,7 +179,9 @@ async function execute(
   const t0 = performance.now();
   try {
     if (work.length > 0) {
-      pool = new UnitWorkerPool(workerInit(plan, outdir, io.cwd), { lanes: lanesFor(work.length, ctx.jobs) });
+      const lanes = lanesFor(work.length, ctx.jobs);
+      const script = lanes > 1 ? (await batchWorkerScript()).url : undefined;
+      pool = new UnitWorkerPool(workerInit(plan, outdir, io.cwd), { lanes, ...(script ? { script } : {}) });
       const inflight: Promise<void>[] = [];
       for (let k = 0; k < work.length; k += CHUNK) {
         const fresh: JournalIdentityRecord[] = [];
@@ -201,20 +204,23 @@ async function execute(
         if (fresh.length) await journal.appendDurable(fresh);
         for (let t = 0; t < tasks.length; t += TASK) {
           const group = tasks.slice(t, t + TASK);
-          inflight.push(
-            pool.run(group).then((rs) => {
-              for (const r of rs) {
-                results.set(r.index, r);
-                const rec = identities.get(r.index)!;
-                journal.append({ type: 'done', index: r.index, name: nameOf(rec), verifier: r.verifierHex, payload: r.payload });
-              }
-              built += rs.length;
-              progress.update(results.size);
-            }),
-          );
+          const finished = pool.run(group).then((rs) => {
+            for (const r of rs) {
+              results.set(r.index, r);
+              const rec = identities.get(r.index)!;
+              journal.append({ type: 'done', index: r.index, name: nameOf(rec), verifier: r.verifierHex, payload: r.payload });
+            }
+            built += rs.length;
+            progress.update(results.size);
+          });
+          // A failure is reported where the group is awaited (in order, below); until then it
+          // must not count as an unhandled rejection, which would end the process with a trace.
+          finished.catch(() => undefined);
+          inflight.push(finished);
         }
-        // Keep the workers busy without issuing far ahead of them.
-        while (inflight.length > 4 * pool.lanes) await inflight.shift();
+        // Keep the lanes busy without issuing far ahead of them: a whole chunk stays queued, so
+        // the next chunk's journal fsync runs while the lanes build this one.
+        while (inflight.length > Math.max(4 * pool.lanes, CHUNK / TASK)) await inflight.shift();
         await journal.flush();
       }
       await Promise.all(inflight);

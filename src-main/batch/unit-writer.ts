@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildUnit } from '../../shared/batch/unit.ts';
-import { precomputeSrpTable } from '../../shared/homekit/srp.ts';
+import { adoptSrpTable, precomputeSrpTable } from '../../shared/homekit/srp.ts';
 import { buildKeysPartition } from '../../shared/nvs/keys.ts';
 import type { LabelLayout } from '../../shared/label/layout.ts';
 import { writeFileAtomicSync } from './files.ts';
@@ -31,7 +31,8 @@ export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
     labels = { layoutLabel, renderLabelSvg };
     if (cfg.singleLabels?.format === 'pdf') labels.renderLabelPdf = (await import('../label/pdf.ts')).renderLabelPdf;
   }
-  precomputeSrpTable();
+  if (cfg.srpTable) adoptSrpTable(cfg.srpTable);
+  else precomputeSrpTable();
   const readFile = (p: string) => new Uint8Array(readFileSync(resolve(cfg.cwd, p)));
 
   return {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { SRP, SrpClient, SrpServer } from 'fast-srp-hap';
-import { computeSrpX, computeVerifier, generateSetupInfo, SRP_G, SRP_N } from '../../shared/homekit/srp.ts';
+import { adoptSrpTable, computeSrpX, computeVerifier, generateSetupInfo, SRP_G, SRP_N, srpTableSnapshot } from '../../shared/homekit/srp.ts';
 
 const srp = JSON.parse(readFileSync('test/fixtures/homekit/srp.json', 'utf8'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -80,6 +80,36 @@ describe('computeVerifier', () => {
     expect(() => computeVerifier('11122333', new Uint8Array(17))).toThrow(/16 bytes/);
     expect(() => computeVerifier('00000000', new Uint8Array(16))).toThrow(/forbids/);
     expect(() => computeVerifier('1112233', new Uint8Array(16))).toThrow(/8 digits/);
+  });
+});
+
+describe('fixed-base table hand-over (srpTableSnapshot / adoptSrpTable)', () => {
+  it('holds g^(d·256^i) mod N and is accepted back', () => {
+    const t = srpTableSnapshot();
+    expect(t.length).toBe(64 * 256);
+    const pow = (b: bigint, e: bigint) => {
+      let r = 1n;
+      for (let x = b % SRP_N; e > 0n; e >>= 1n, x = (x * x) % SRP_N) if (e & 1n) r = (r * x) % SRP_N;
+      return r;
+    };
+    for (const [i, d] of [[0, 1], [0, 255], [1, 1], [17, 200], [63, 255]] as const) {
+      expect(t[i * 256 + d]).toBe(pow(SRP_G, BigInt(d) * 256n ** BigInt(i)));
+    }
+    expect(() => adoptSrpTable([...t])).not.toThrow();
+  });
+
+  it('refuses anything else: wrong length, a wrong entry, a non-bigint, an entry ≥ N', () => {
+    const t = [...srpTableSnapshot()];
+    expect(() => adoptSrpTable(t.slice(1))).toThrow(/not a table/);
+    const wrongRow = [...t];
+    wrongRow[257] = wrongRow[257]! + 1n;
+    expect(() => adoptSrpTable(wrongRow)).toThrow(/not a table/);
+    const notBig = [...t] as unknown[];
+    notBig[1000] = 5;
+    expect(() => adoptSrpTable(notBig as bigint[])).toThrow(/not a table/);
+    const tooBig = [...t];
+    tooBig[4000] = SRP_N;
+    expect(() => adoptSrpTable(tooBig)).toThrow(/not a table/);
   });
 });
 
