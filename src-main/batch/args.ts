@@ -58,12 +58,12 @@ station additions:
   --payload-flags FLAGS transports announced in the QR payload, comma-separated from ip, ble,
                         wac (default: ip,wac, as hk_mfg_gen.py)
   --db DB_FILE          station database: never issue a setup code or setup ID it already holds
-  --jobs N              worker threads (default: number of CPUs)
+  --jobs N              threads building accessories, the main one included (default: number of CPUs)
   --resume              continue the unfinished run in --outdir (settings come from its journal)
 
 Codes and IDs come from the system CSPRNG, are unique within the batch (and against --db), and
 never one of the 12 codes HomeKit forbids. Every accessory's identity is written to the journal
-(batch-<run>.journal in OUTDIR, fsync'ed) before its files, so a killed run resumes without
+(homekit_batch_<time>.journal in OUTDIR, fsync'ed) before its files, so a killed run resumes without
 issuing any identity twice. The journal, the values master and the .txt files contain setup
 codes: keep them secret.
 `;
