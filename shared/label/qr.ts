@@ -40,13 +40,19 @@ export function qrMatrix(
   return { size, version: symbol.version, errorCorrectionLevel, modules };
 }
 
+/** A horizontal run of dark modules: row, first column and length, in modules. */
+export interface QrRun {
+  row: number;
+  col: number;
+  length: number;
+}
+
 /**
- * SVG path data drawing every dark module as part of one path, in module units, origin at the
- * symbol's top-left (quiet zone not included). Horizontal runs are merged so the path is small
- * and adjacent modules share edges (no hairline seams when rasterised).
+ * The dark modules as horizontal runs, row by row. Drawing runs instead of single modules keeps
+ * paths small and lets adjacent modules share edges (no hairline seams when rasterised).
  */
-export function qrPathData(matrix: QrMatrix): string {
-  const parts: string[] = [];
+export function qrRuns(matrix: QrMatrix): QrRun[] {
+  const runs: QrRun[] = [];
   matrix.modules.forEach((line, row) => {
     let col = 0;
     while (col < line.length) {
@@ -56,9 +62,18 @@ export function qrPathData(matrix: QrMatrix): string {
       }
       const start = col;
       while (col < line.length && line[col]) col++;
-      const run = col - start;
-      parts.push(`M${start} ${row}h${run}v1h-${run}z`);
+      runs.push({ row, col: start, length: col - start });
     }
   });
-  return parts.join('');
+  return runs;
+}
+
+/**
+ * SVG path data drawing every dark module as part of one path, in module units, origin at the
+ * symbol's top-left (quiet zone not included).
+ */
+export function qrPathData(matrix: QrMatrix): string {
+  return qrRuns(matrix)
+    .map((r) => `M${r.col} ${r.row}h${r.length}v1h-${r.length}z`)
+    .join('');
 }

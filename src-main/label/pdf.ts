@@ -1,10 +1,15 @@
 // PDF rendering of label layouts with pdf-lib: one page per label at the exact label size, or
-// batch sheets (A4 / Letter grids). Vector QR (one filled path), Helvetica standard font.
+// batch sheets (A4 / Letter grids). Vector QR (one filled path of module runs), Helvetica
+// standard font.
+//
+// The QR symbols of a page go into one content stream written as text (an `re` per run, filled
+// once): drawn through pdf-lib's SVG path or operator objects they cost a thousand-label sheet
+// about a second, most of it garbage collection of per-command objects.
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFImage, type PDFPage } from 'pdf-lib';
 import { LabelLayoutError } from '../../shared/label/errors.ts';
 import { decodeLogoDataUrl, setupCodeDigits } from '../../shared/label/label-data.ts';
 import type { LabelLayout } from '../../shared/label/layout.ts';
-import { qrPathData } from '../../shared/label/qr.ts';
+import { qrRuns } from '../../shared/label/qr.ts';
 import { sheetGrid, type SheetGrid, type SheetOptions } from '../../shared/label/sheet.ts';
 
 export const PT_PER_MM = 72 / 25.4;
@@ -29,7 +34,8 @@ export async function renderLabelPdf(
   const { doc, font, images } = await newDocument(list, options);
   for (const layout of list) {
     const page = doc.addPage([pt(layout.widthMm), pt(layout.heightMm)]);
-    await drawLabel(page, layout, 0, 0, font, images);
+    const qr = await drawLabel(page, layout, 0, 0, font, images);
+    addQrStream(page, qr);
   }
   return doc.save();
 }
@@ -49,10 +55,12 @@ export async function renderLabelSheetPdf(
   for (let start = 0; start < list.length; start += grid.perPage) {
     const page = doc.addPage([pt(grid.paper.widthMm), pt(grid.paper.heightMm)]);
     const onPage = list.slice(start, start + grid.perPage);
+    let qr = '';
     for (const [i, layout] of onPage.entries()) {
       const cell = grid.cells[i]!;
-      await drawLabel(page, layout, cell.xMm, cell.yMm, font, images);
+      qr += await drawLabel(page, layout, cell.xMm, cell.yMm, font, images);
     }
+    addQrStream(page, qr);
     if (options.cutMarks) drawCutMarks(page, grid, first);
   }
   return doc.save();
@@ -86,7 +94,10 @@ async function newDocument(layouts: readonly LabelLayout[], options: LabelPdfOpt
   return { doc, font, images: new Map() as ImageCache };
 }
 
-/** Draws one label with its top-left corner at (originXMm, originYMm) from the page's top-left. */
+/**
+ * Draws one label's text and logo with its top-left corner at (originXMm, originYMm) from the
+ * page's top-left, and returns its QR symbol as content-stream text (see addQrStream).
+ */
 async function drawLabel(
   page: PDFPage,
   layout: LabelLayout,
@@ -94,20 +105,18 @@ async function drawLabel(
   originYMm: number,
   font: PDFFont,
   images: ImageCache,
-): Promise<void> {
+): Promise<string> {
   const pageHeightMm = page.getHeight() / PT_PER_MM;
   const x = (mm: number) => pt(originXMm + mm);
   const y = (mmFromTop: number) => pt(pageHeightMm - originYMm - mmFromTop);
 
   const { qr } = layout;
   const inset = qr.quietZoneModules * qr.moduleMm;
-  // One path in module units; pdf-lib flips the y axis for SVG paths, so y is the symbol's top.
-  page.drawSvgPath(qrPathData(qr.matrix), {
-    x: x(qr.xMm + inset),
-    y: y(qr.yMm + inset),
-    scale: pt(qr.moduleMm),
-    color: BLACK,
-  });
+  // Module units, origin at the symbol's top-left corner, rows going down the page.
+  const s = num(pt(qr.moduleMm));
+  let ops = `q ${s} 0 0 -${s} ${num(x(qr.xMm + inset))} ${num(y(qr.yMm + inset))} cm\n`;
+  for (const r of qrRuns(qr.matrix)) ops += `${r.col} ${r.row} ${r.length} 1 re\n`;
+  ops += 'f Q\n';
 
   for (const t of layout.texts) {
     page.drawText(t.text, { x: x(t.xMm), y: y(t.baselineMm), size: pt(t.fontSizeMm), font, color: BLACK });
@@ -123,6 +132,18 @@ async function drawLabel(
     const top = logo.yMm + (logo.heightMm - h) / 2;
     page.drawImage(image, { x: x(left), y: y(top + h), width: pt(w), height: pt(h) });
   }
+  return ops;
+}
+
+/** Adds QR symbols (from drawLabel) to the page as one compressed content stream, in black. */
+function addQrStream(page: PDFPage, qrOps: string): void {
+  const context = page.doc.context;
+  page.node.addContentStream(context.register(context.flateStream(`q 0 g\n${qrOps}Q\n`)));
+}
+
+/** A PDF number: at most 4 decimals, no exponent, no trailing zeros. */
+function num(v: number): string {
+  return String(Math.round(v * 10000) / 10000);
 }
 
 async function embedLogo(doc: PDFDocument, dataUrl: string, images: ImageCache): Promise<PDFImage> {
