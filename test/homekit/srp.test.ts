@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { SRP, SrpClient, SrpServer } from 'fast-srp-hap';
-import { adoptSrpTable, computeSrpX, computeVerifier, generateSetupInfo, SRP_G, SRP_N, srpTableSnapshot } from '../../shared/homekit/srp.ts';
+import { adoptSrpTable, computeSrpX, computeVerifier, generateSetupInfo, SRP_G, SRP_N, srpPowDirect, srpPowTable, srpTableSnapshot } from '../../shared/homekit/srp.ts';
+import { randomBytes } from 'node:crypto';
 
 const srp = JSON.parse(readFileSync('test/fixtures/homekit/srp.json', 'utf8'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -80,6 +81,23 @@ describe('computeVerifier', () => {
     expect(() => computeVerifier('11122333', new Uint8Array(17))).toThrow(/16 bytes/);
     expect(() => computeVerifier('00000000', new Uint8Array(16))).toThrow(/forbids/);
     expect(() => computeVerifier('1112233', new Uint8Array(16))).toThrow(/8 digits/);
+  });
+});
+
+describe('g^x: square-and-multiply (first verifiers of a process) and the fixed-base table agree', () => {
+  it('on random exponents, exponents with zero digits, 0 and 1', () => {
+    const xs = Array.from({ length: 12 }, () => new Uint8Array(randomBytes(64)));
+    xs[0]!.fill(0, 0, 20); // leading zero digits
+    xs[1]!.fill(0, 30, 64); // trailing zero digits
+    xs[2]!.fill(0xff);
+    const zero = new Uint8Array(64);
+    const one = new Uint8Array(64);
+    one[63] = 1;
+    for (const x of xs) expect(srpPowDirect(x)).toBe(srpPowTable(x));
+    expect(srpPowDirect(zero)).toBe(1n);
+    expect(srpPowTable(zero)).toBe(1n);
+    expect(srpPowDirect(one)).toBe(SRP_G);
+    expect(srpPowTable(one)).toBe(SRP_G);
   });
 });
 
