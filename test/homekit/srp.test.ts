@@ -102,32 +102,36 @@ describe('g^x: square-and-multiply (first verifiers of a process) and the fixed-
 });
 
 describe('fixed-base table hand-over (srpTableSnapshot / adoptSrpTable)', () => {
-  it('holds g^(d·256^i) mod N and is accepted back', () => {
-    const t = srpTableSnapshot();
-    expect(t.length).toBe(64 * 256);
-    const pow = (b: bigint, e: bigint) => {
-      let r = 1n;
-      for (let x = b % SRP_N; e > 0n; e >>= 1n, x = (x * x) % SRP_N) if (e & 1n) r = (r * x) % SRP_N;
-      return r;
-    };
+  const pow = (b: bigint, e: bigint) => {
+    let r = 1n;
+    for (let x = b % SRP_N; e > 0n; e >>= 1n, x = (x * x) % SRP_N) if (e & 1n) r = (r * x) % SRP_N;
+    return r;
+  };
+  const t = srpTableSnapshot();
+  const rows = Array.from({ length: 64 }, (_, i) => t.slice(i * 256, (i + 1) * 256));
+
+  it('row i holds g^(d·256^i) mod N, and a copy is accepted', () => {
+    expect(rows.length).toBe(64);
     for (const [i, d] of [[0, 1], [0, 255], [1, 1], [17, 200], [63, 255]] as const) {
-      expect(t[i * 256 + d]).toBe(pow(SRP_G, BigInt(d) * 256n ** BigInt(i)));
+      expect(rows[i]![d]).toBe(pow(SRP_G, BigInt(d) * 256n ** BigInt(i)));
     }
     expect(() => adoptSrpTable([...t])).not.toThrow();
   });
 
-  it('refuses anything else: wrong length, a wrong entry, a non-bigint, an entry ≥ N', () => {
-    const t = [...srpTableSnapshot()];
-    expect(() => adoptSrpTable(t.slice(1))).toThrow(/not a table/);
-    const wrongRow = [...t];
-    wrongRow[257] = wrongRow[257]! + 1n;
-    expect(() => adoptSrpTable(wrongRow)).toThrow(/not a table/);
+  it('refuses anything else: a missing or swapped row, a wrong entry, a non-bigint, an entry ≥ N', () => {
+    expect(() => adoptSrpTable(t.slice(256))).toThrow(/not the SRP/);
+    const swapped = [...rows];
+    [swapped[40], swapped[41]] = [swapped[41]!, swapped[40]!];
+    expect(() => adoptSrpTable(swapped.flat())).toThrow(/not the SRP fixed-base table/);
+    const wrongEnd = [...t];
+    wrongEnd[5 * 256 + 255] = wrongEnd[5 * 256 + 255]! + 1n;
+    expect(() => adoptSrpTable(wrongEnd)).toThrow(/not the SRP/);
     const notBig = [...t] as unknown[];
     notBig[1000] = 5;
-    expect(() => adoptSrpTable(notBig as bigint[])).toThrow(/not a table/);
+    expect(() => adoptSrpTable(notBig as bigint[])).toThrow(/not the SRP/);
     const tooBig = [...t];
     tooBig[4000] = SRP_N;
-    expect(() => adoptSrpTable(tooBig)).toThrow(/not a table/);
+    expect(() => adoptSrpTable(tooBig)).toThrow(/not the SRP/);
   });
 });
 
