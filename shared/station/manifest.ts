@@ -4,6 +4,7 @@
 import { isValidSetupCode, parseSetupCode } from '../homekit/setup-code.ts';
 import { isValidSetupId } from '../homekit/setup-id.ts';
 import { computeVerifier, SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from '../homekit/srp.ts';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 
 export const POOL_MANIFEST_FORMAT = 'factory-station-identity-pool';
 
@@ -30,13 +31,11 @@ export class ManifestError extends Error {
   }
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+const hex = bytesToHex;
 
 function unhex(text: unknown, length: number): Uint8Array | undefined {
   if (typeof text !== 'string' || text.length !== length * 2 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
-  return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+  return hexToBytes(text);
 }
 
 export function serializePoolManifest(m: PoolManifest): string {
