@@ -1,9 +1,9 @@
 // The lanes that build accessories: worker threads plus the coordinator's own thread.
 //
-// Why the coordinator computes too: a worker needs ~0.3 s before its first accessory (thread,
-// modules, the SRP table), while the coordinator has all of that loaded already and is otherwise
-// idle. So with `lanes` = number of CPUs, the pool runs lanes − 1 worker threads
-// (started in the background) and the coordinator's inline lane, which starts building at once.
+// Why the coordinator computes too: a worker needs ~0.1 s to boot and then the SRP fixed-base
+// table, which the coordinator builds (~0.2 s) and hands over as a copy; the coordinator has
+// everything loaded already and is otherwise idle. So with `lanes` = number of CPUs, the pool runs
+// lanes − 1 worker threads (started in the background) and the coordinator's inline lane.
 // The inline lane yields to the event loop between task groups, so worker messages and journal
 // writes are never held up for long. Tasks are small groups of accessories (one message per
 // accessory would cost more than the work). A worker holds up to WORKER_DEPTH groups: its next
@@ -13,7 +13,6 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 import { createUnitWriter, type UnitWriter } from './unit-writer.ts';
 import { srpTableSnapshot } from '../../shared/homekit/srp.ts';
-
 
 interface Job {
   id: number;

@@ -287,7 +287,7 @@ async function execute(
   return { runId: run.runId, outdir, units: settings.count, built, journal: journal.path, files, timings: { unitsMs: t1 - t0, finishMs: performance.now() - t1 }, lanes };
 }
 
-/** A worker needs ~0.5 s to start, the time the coordinator's lane builds ~400 accessories in. */
+/** A worker is useful from ~0.3 s into a run (boot + table copy): not for batches smaller than this. */
 const UNITS_PER_EXTRA_LANE = 200;
 
 function lanesFor(units: number, jobs: number): number {

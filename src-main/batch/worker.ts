@@ -1,5 +1,6 @@
-// Batch worker thread: message glue around the unit writer. Loaded through worker-bootstrap.mjs,
-// which registers the TypeScript loader first (workers do not inherit it).
+// Batch worker thread: message glue around the unit writer. Runs from the cached bundle (see
+// worker-script.ts), or through worker-bootstrap.mjs, which registers the TypeScript loader first
+// (workers do not inherit it).
 import { parentPort } from 'node:worker_threads';
 import { createUnitWriter, type UnitWriter } from './unit-writer.ts';
 import type { FromWorker, ToWorker, UnitResult } from './protocol.ts';
