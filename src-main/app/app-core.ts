@@ -2,7 +2,8 @@
 // active profile, port list (real + demo virtual chips), settings, label delivery. Electron's main
 // process and the UI test both run this same object behind the same handlers (handlers.ts); what
 // only Electron can do (dialogs, printers, print windows) comes in through `Platform`.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { ensureDirSync } from '../ensure-dir.ts';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
@@ -102,7 +103,7 @@ export class AppCore {
     this.profilesDir = join(options.dataDir, 'profiles');
     this.labelsDir = join(options.dataDir, 'labels');
     this.demo = options.demo ?? false;
-    mkdirSync(this.profilesDir, { recursive: true, mode: 0o700 });
+    ensureDirSync(this.profilesDir, 0o700);
     this.db = ProductionDb.open(join(options.dataDir, 'production.db'));
   }
 
@@ -481,7 +482,7 @@ export class AppCore {
         outcome = { status: 'printed', unitId, printer: name };
       } else {
         const dir = join(this.labelsDir, 'printed');
-        mkdirSync(dir, { recursive: true });
+        ensureDirSync(dir);
         const path = join(dir, `${product.id}-${result.unit.setupId}-${result.unit.mac.replace(/:/g, '')}.pdf`);
         await this.options.platform.saveLabelPdf(job, path);
         outcome = { status: 'saved', unitId, path };

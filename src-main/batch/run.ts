@@ -2,7 +2,8 @@
 // bad input), then issues identities in chunks — journaled and fsync'ed before their files exist —
 // while worker threads build and write the accessories' files; finally writes the master files,
 // labels and the station manifest, and marks the journal complete. `--resume` replays the journal.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { ensureDirSync } from '../ensure-dir.ts';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError, writeFileAtomic, type CliIO } from '../cli/io.ts';
@@ -93,7 +94,7 @@ export async function runNewBatch(args: GenerateArgs, io: CliIO): Promise<BatchS
   }
   const registry = args.db ? openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
   try {
-    for (const dir of unitDirs(settings)) mkdirSync(join(outdir, dir), { recursive: true });
+    for (const dir of unitDirs(settings)) ensureDirSync(join(outdir, dir));
     const run: JournalRunRecord = {
       type: 'run',
       format: JOURNAL_FORMAT,
@@ -119,7 +120,7 @@ export async function resumeBatch(args: { outdir: string; db?: string; jobs: num
   const { run } = found.state;
   const plan = makePlan(run.settings, io.cwd, false);
   for (const dir of unitDirs(run.settings)) {
-    mkdirSync(join(outdir, dir), { recursive: true });
+    ensureDirSync(join(outdir, dir));
     removeStaleTempFiles(join(outdir, dir));
   }
   removeStaleTempFiles(outdir);

@@ -1,6 +1,7 @@
 // Plumbing shared by every command: injectable output streams (so tests run commands in-process),
 // a typed "operator error" that becomes one line on stderr, and atomic file writes.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { ensureDirSync } from '../ensure-dir.ts';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -52,7 +53,7 @@ export class CliError extends Error {
 
 /** Write via a temp file in the same directory, then rename: readers never see half a file. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  ensureDirSync(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, data, mode === undefined ? undefined : { mode });

@@ -3,7 +3,8 @@
 // finishes it with the same identity. Setup codes live here (labels must be reprintable) and in
 // the exported manifest, never in audit rows or logs.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { ensureDirSync } from '../ensure-dir.ts';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/events.ts';
@@ -111,7 +112,7 @@ export class ProductionDb {
   /** Opens (creating with mode 0600) and migrates the database. */
   static open(path: string): ProductionDb {
     if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true });
+      ensureDirSync(dirname(path));
       if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       chmodSync(path, 0o600);
     }
