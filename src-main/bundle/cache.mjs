@@ -5,8 +5,8 @@
 // hooks, and a worker thread as much again. So each entry point is bundled once with esbuild
 // (code-split, so commands and label code still load only when used; npm packages stay external
 // and load from node_modules) into node_modules/.cache/homekit-factory-station, and rebuilt when
-// the hash of its inputs changes: every source file it is made of, plus package-lock.json (which
-// pins node_modules, esbuild included).
+// the hash of its inputs changes: every source file it is made of, package-lock.json (which pins
+// node_modules, esbuild included), package.json and the tsconfig files.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,16 +97,22 @@ async function buildBundle(root, cacheDir, name, entry) {
   }
 }
 
+/** Files besides the sources that change what esbuild makes: the packages and the TS settings. */
+const SETTINGS_FILES = ['package-lock.json', 'package.json', 'tsconfig.json', 'tsconfig.base.json'];
+
 /**
- * Hash of the inputs' contents and of the lockfile (the npm packages, esbuild included).
+ * Hash of the inputs' contents and of SETTINGS_FILES (the lockfile pins the npm packages, esbuild
+ * included).
  * @param {string} root @param {readonly string[]} inputs
  */
 function inputsKey(root, inputs) {
   const h = createHash('sha256').update(`node ${process.versions.node.split('.')[0]}\0`);
-  try {
-    h.update(readFileSync(join(root, 'package-lock.json')));
-  } catch {
-    // no lockfile: the sources alone decide
+  for (const file of SETTINGS_FILES) {
+    try {
+      h.update(`\0${file}\0`).update(readFileSync(join(root, file)));
+    } catch {
+      h.update('(none)'); // absent: the rest decides
+    }
   }
   for (const input of inputs) h.update(`\0${input}\0`).update(readFileSync(join(root, input)));
   return h.digest('hex');
