@@ -18,6 +18,8 @@ export interface WorkerInit {
   sheetLayouts?: LabelSpec;
   /** The SRP fixed-base table, built once by the coordinator (see srpTableSnapshot). */
   srpTable?: readonly bigint[];
+  /** So few accessories that building the SRP table would cost more than it saves. */
+  fewUnits?: boolean;
 }
 
 export interface UnitTask {

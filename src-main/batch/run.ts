@@ -40,6 +40,8 @@ import type { UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 
 /** Identities issued (and fsync'ed) per journal write. */
 const CHUNK = 128;
+/** Up to this many accessories, verifiers are computed without the SRP table (cheaper then). */
+const FEW_UNITS = 24;
 /** Accessories per worker message. */
 const TASK = 8;
 const SECRET_MODE = 0o600;
@@ -182,7 +184,9 @@ async function execute(
     if (work.length > 0) {
       const lanes = lanesFor(work.length, ctx.jobs);
       const script = lanes > 1 ? (await batchWorkerScript()).url : undefined;
-      pool = new UnitWorkerPool(workerInit(plan, outdir, io.cwd), { lanes, ...(script ? { script } : {}) });
+      const init = workerInit(plan, outdir, io.cwd);
+      if (work.length <= FEW_UNITS) init.fewUnits = true;
+      pool = new UnitWorkerPool(init, { lanes, ...(script ? { script } : {}) });
       const inflight: Promise<void>[] = [];
       for (let k = 0; k < work.length; k += CHUNK) {
         const fresh: JournalIdentityRecord[] = [];

@@ -32,7 +32,8 @@ export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
     if (cfg.singleLabels?.format === 'pdf') labels.renderLabelPdf = (await import('../label/pdf.ts')).renderLabelPdf;
   }
   if (cfg.srpTable) adoptSrpTable(cfg.srpTable);
-  else precomputeSrpTable();
+  // A few accessories are quicker without the table (see shared/homekit/srp.ts).
+  else if (!cfg.fewUnits) precomputeSrpTable();
   const readFile = (p: string) => new Uint8Array(readFileSync(resolve(cfg.cwd, p)));
 
   return {
