@@ -1,25 +1,25 @@
 // Reading and checking the batch's input files (config, values, key file) — all before anything
 // is written. CSV splitting is csv-parse's; the rules are in shared/batch/custom-data.ts.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { CliError } from '../cli/io.ts';
+import { CliError, describeFsError } from '../cli/io.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
 import { parseBatchConfig, parseBatchValues, type BatchConfig, type BatchValues, type CsvRecordAt } from '../../shared/batch/custom-data.ts';
 import { buildUnit, type BatchUnitSpec } from '../../shared/batch/unit.ts';
 import { NvsInputError } from '../../shared/nvs/errors.ts';
 import { parseKeysFile, NvsKeysError, type NvsKeys } from '../../shared/nvs/keys.ts';
+import { readInputFileSync } from '../input-file.ts';
 
 /** Reads a text input: strict UTF-8 (a UTF-8 byte order mark is dropped). */
 export function readTextInput(path: string, cwd: string, what: string): string {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(cwd, path));
+    bytes = readInputFileSync(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`${path}: cannot read the ${what} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`, 1);
+    throw new CliError(`${path}: cannot read the ${what} (${code ? describeFsError(code) : 'error'})`, 1);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -67,7 +67,7 @@ const DUMMY_IDENTITY = { index: 0, setupCode: '10293847', setupId: 'ZZZZ', salt:
  * identity — the real identity has the same size — so a bad cell stops the batch before it starts.
  */
 export function checkValuesBuild(spec: BatchUnitSpec, values: BatchValues, cwd: string): void {
-  const readFile = (p: string) => new Uint8Array(readFileSync(resolve(cwd, p)));
+  const readFile = (p: string) => readInputFileSync(resolve(cwd, p));
   for (const row of values.rows) {
     try {
       buildUnit(spec, DUMMY_IDENTITY, row.fields, { readFile });
@@ -85,11 +85,12 @@ export function checkValuesBuild(spec: BatchUnitSpec, values: BatchValues, cwd: 
 
 /** --keyfile: one key for every accessory. */
 export function loadKeyFile(path: string, cwd: string): { keys: NvsKeys; sha256: string } {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(resolve(cwd, path));
+    bytes = readInputFileSync(resolve(cwd, path));
   } catch (err) {
-    throw new CliError(`--keyfile ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 1);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`--keyfile ${path}: cannot read it (${code ? describeFsError(code) : 'error'})`, 1);
   }
   try {
     return { keys: parseKeysFile(new Uint8Array(bytes)), sha256: createHash('sha256').update(bytes).digest('hex') };

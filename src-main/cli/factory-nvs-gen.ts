@@ -11,7 +11,7 @@
 //   input leaves no file behind and prints none of the success lines; the reference prints
 //   "CSV Generated:" and leaves the CSV (sometimes a partial .bin) before failing;
 // - generated keys come from a CSPRNG and an existing keys file is never overwritten.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { formatSetupCode, isForbiddenSetupCode, setupCodeProblem, cryptoRandomBytes, type RandomBytes } from '../../shared/homekit/setup-code.ts';
@@ -23,6 +23,7 @@ import { encryptNvsImage, type NvsKeys } from '../../shared/nvs/encryption.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
 import { buildKeysPartition, generateNvsKeys, parseKeysPartition, NvsKeysError } from '../../shared/nvs/keys.ts';
 import { processIO, runCommand, CliError, OutputSet, type CliIO } from './io.ts';
+import { NOT_A_FILE, readInputFileSync } from '../input-file.ts';
 
 /** Injectable clock and randomness (tests). */
 export interface FactoryNvsGenDeps {
@@ -344,7 +345,7 @@ function buildImage(csvText: string, size: number, version: 1 | 2, io: CliIO): U
   const sdkError = firstSdkDataError(csvText);
   let image: Uint8Array | undefined;
   try {
-    image = generateNvsImage(csvText, { size, version, layout: 'homekit', readFile: (p) => readFileSync(resolve(io.cwd, p)) });
+    image = generateNvsImage(csvText, { size, version, layout: 'homekit', readFile: (p) => readInputFileSync(resolve(io.cwd, p)) });
   } catch (err) {
     if (!(err instanceof NvsInputError)) throw err;
     const earlier = sdkError && (err.line === undefined || sdkError.line <= err.line);
@@ -383,7 +384,7 @@ function firstSdkDataError(csvText: string): { line: number; message: string } |
 function readKeyFile(path: string, shown: string): NvsKeys {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readInputFileSync(path);
   } catch (err) {
     throw new CliError(pythonOsError(err, shown));
   }
@@ -432,7 +433,7 @@ function pySplitext(p: string): [string, string] {
 }
 
 function readUtf8(path: string, shown: string): string {
-  const bytes = readFileSync(path);
+  const bytes = readInputFileSync(path);
   try {
     // ignoreBOM: Python's utf-8 codec keeps a byte order mark, and so must the copied CSV.
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -446,6 +447,7 @@ function pythonOsError(err: unknown, shown: string): string {
   if (code === 'ENOENT') return `[Errno 2] No such file or directory: ${pyRepr(shown)}`;
   if (code === 'EISDIR') return `[Errno 21] Is a directory: ${pyRepr(shown)}`;
   if (code === 'EACCES') return `[Errno 13] Permission denied: ${pyRepr(shown)}`;
+  if (code === NOT_A_FILE) return `${shown}: a device, not a file`;
   return `${shown}: ${(err as Error).message}`;
 }
 

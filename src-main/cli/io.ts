@@ -4,6 +4,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { ensureDirSync } from '../ensure-dir.ts';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { NOT_A_FILE } from '../input-file.ts';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -94,13 +95,14 @@ export async function runCommand(io: CliIO, body: () => Promise<number | void>):
   }
 }
 
-function describeFsError(code: string): string {
+export function describeFsError(code: string): string {
   switch (code) {
     case 'ENOENT': return 'no such file or directory';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory';
     case 'ENOTDIR': return 'not a directory';
     case 'ENOSPC': return 'no space left on device';
+    case NOT_A_FILE: return 'a device, not a file';
     default: return code;
   }
 }

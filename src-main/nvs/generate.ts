@@ -1,7 +1,5 @@
 // Node side of NVS image generation: read CSV files from disk and resolve `file` rows the way
 // nvs_partition_gen.py does (relative paths against the working directory, not the CSV's folder).
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { parseNvsCsv } from '../../shared/nvs/csv.ts';
@@ -11,6 +9,7 @@ import {
   type NvsCsvRow,
   type NvsGenerateOptions,
 } from '../../shared/nvs/writer.ts';
+import { readInputFile, readInputFileSync } from '../input-file.ts';
 
 /** Where relative paths (CSV files and `file` rows) are resolved. */
 export interface NvsFileContext {
@@ -22,8 +21,7 @@ export type NvsFileGenerateOptions = Omit<NvsGenerateOptions, 'readFile'>;
 /** Reads a `file` row's value: absolute as is, relative to `cwd` (no `~` expansion, like the reference). */
 export function fileRowReader(cwd: string): (path: string) => Uint8Array {
   return (path) => {
-    const buf = readFileSync(resolve(cwd, path));
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return readInputFileSync(resolve(cwd, path));
   };
 }
 
@@ -43,8 +41,7 @@ export function parseNvsCsvBytes(bytes: Uint8Array, source: string): NvsCsvRow[]
 
 /** Reads and parses one CSV file (path relative to `ctx.cwd`). */
 export async function readNvsCsvFile(csvPath: string, ctx: NvsFileContext): Promise<NvsCsvRow[]> {
-  const buf = await readFile(resolve(ctx.cwd, csvPath));
-  return parseNvsCsvBytes(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), csvPath);
+  return parseNvsCsvBytes(await readInputFile(resolve(ctx.cwd, csvPath)), csvPath);
 }
 
 /**

@@ -1,7 +1,7 @@
 // One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data,
 // encrypted when the profile says so) and the write plan (partition table + NVS + firmware).
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { TextDecoder } from 'node:util';
+import { readInputFile, readInputFileSync } from '../input-file.ts';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';
@@ -29,16 +29,16 @@ export interface ProductAssets {
 
 export async function loadProductAssets(loaded: LoadedProfile): Promise<ProductAssets> {
   const p = loaded.profile;
-  const assets: ProductAssets = { partitionTable: new Uint8Array(await readFile(resolveProfilePath(loaded, p.firmware.partitionTable))) };
+  const assets: ProductAssets = { partitionTable: await readInputFile(resolveProfilePath(loaded, p.firmware.partitionTable)) };
   if (p.customData?.csv) {
     const csvPath = resolveProfilePath(loaded, p.customData.csv);
-    assets.customCsv = await readFile(csvPath, 'utf8');
+    assets.customCsv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readInputFile(csvPath)); // BOM kept, as nvs_partition_gen.py reads it
     assets.customCsvDir = dirname(csvPath);
   }
-  if (p.encryption) assets.keys = parseKeysFile(new Uint8Array(await readFile(resolveProfilePath(loaded, p.encryption.keysFile))));
+  if (p.encryption) assets.keys = parseKeysFile(await readInputFile(resolveProfilePath(loaded, p.encryption.keysFile)));
   if (p.firmware.flasherArgs) {
     const path = resolveProfilePath(loaded, p.firmware.flasherArgs);
-    assets.flasherArgs = { json: JSON.parse(await readFile(path, 'utf8')), baseDir: dirname(path) };
+    assets.flasherArgs = { json: JSON.parse(new TextDecoder().decode(await readInputFile(path))), baseDir: dirname(path) };
   }
   return assets;
 }
@@ -48,7 +48,7 @@ export function buildUnitNvsImage(loaded: LoadedProfile, assets: ProductAssets, 
   const p = loaded.profile;
   const csv = buildFactoryCsv({ setupId: identity.setupId, salt: identity.salt, verifier: identity.verifier, customCsv: assets.customCsv });
   const baseDir = assets.customCsvDir ?? loaded.baseDir;
-  const readFile = (path: string) => new Uint8Array(readFileSync(isAbsolute(path) ? path : resolve(baseDir, path)));
+  const readFile = (path: string) => readInputFileSync(isAbsolute(path) ? path : resolve(baseDir, path));
   let image = generateNvsImage(csv, { size: p.nvs.size, version: p.nvs.version, layout: p.nvs.layout, readFile });
   if (assets.keys) image = encryptNvsImage(image, assets.keys);
   return { image, sha256: createHash('sha256').update(image).digest('hex') };

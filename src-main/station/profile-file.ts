@@ -1,6 +1,6 @@
 // Product profiles on disk: loading with clear errors, atomic saving, the engineer PIN, and the
 // demo profile the app creates on first run (so the station works with virtual chips out of the box).
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.ts';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
@@ -21,7 +21,7 @@ export function resolveProfilePath(loaded: LoadedProfile, p: string): string {
 export async function loadProfile(path: string): Promise<LoadedProfile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = new TextDecoder().decode(await readInputFile(path));
   } catch {
     throw new ProfileError('', 'cannot read the profile file', path);
   }

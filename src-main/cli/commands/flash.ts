@@ -1,10 +1,9 @@
 // `factory-station flash --port PATH --partitions CSV|BIN --factory-nvs BIN [...]`
 // Builds and checks the write plan, flashes it through esptool-js, verifies, resets the chip.
 // `--port virtual:esp32|virtual:esp32s3|virtual:esp32c3` flashes an in-process virtual chip.
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { CliError, describeFsError, writeFileAtomic, type CliIO } from '../io.ts';
 import { buildWritePlan, type FlashPlan } from '../../flash/plan.ts';
 import { flashDevice, type FlashResult } from '../../flash/flasher.ts';
 import { FlashError } from '../../flash/errors.ts';
@@ -12,6 +11,7 @@ import { isChipName, hex, type ChipName } from '../../flash/chips.ts';
 import { isVirtualPath } from '../../flash/open-port.ts';
 import type { FlashProgress } from '../../flash/session.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../../virtual-chip/index.ts';
+import { readInputFile } from '../../input-file.ts';
 
 const USAGE_EXIT = 2;
 
@@ -67,10 +67,10 @@ function parseSize(text: string): number {
 
 async function readInput(io: CliIO, path: string, what: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(resolve(io.cwd, path)));
+    return await readInputFile(resolve(io.cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`flash: ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}`);
+    throw new CliError(`flash: ${what} ${path}: ${code ? describeFsError(code) : (err as Error).message}`);
   }
 }
 

@@ -6,7 +6,6 @@
 // Deliberate differences from the reference: keys come from the CSPRNG (not Python's `random`);
 // keys files are CRC-checked; key files are written with mode 0600; nothing is written unless
 // every output of the command could be produced; bad CSV content is one line on stderr.
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CliError, OutputSet, runCommand, type CliIO } from '../io.ts';
 import {
@@ -33,13 +32,13 @@ import {
 } from '../../../shared/nvs/keys.ts';
 import { formatProblem, readNvsImage, type NvsItem, type NvsReadResult } from '../../../shared/nvs/reader.ts';
 import { NvsInputError } from '../../../shared/nvs/writer.ts';
+import { readInputFile } from '../../input-file.ts';
 
 /** Exit status of the reference for bad CSV content (InputError → sys.exit(-2)). */
 const NVS_INPUT_ERROR_EXIT = 254;
 
 async function readInput(io: CliIO, file: string): Promise<Uint8Array> {
-  const buf = await readFile(resolve(io.cwd, file));
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return readInputFile(resolve(io.cwd, file));
 }
 
 /** A keys file as the commands accept it (see parseKeysFile); a bad one is one clear line. */

@@ -1,7 +1,6 @@
 // `factory-station partitions INPUT [OUTPUT] [options]` — a drop-in for ESP-IDF's gen_esp32part.py
 // (v5.5–v6.0): binary in → CSV out, CSV in → binary out, same options, status lines and warnings on
 // stderr, exit 2 on bad input. Output is written atomically and only after every check passed.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
 import { decodePartitionBinary, isPartitionBinary, partitionTableToBinary } from '../../../shared/partition/binary.ts';
@@ -12,6 +11,7 @@ import { decodePartitionCsvText } from '../../../shared/partition/input.ts';
 import { pyIntBase0 } from '../../../shared/partition/python-text.ts';
 import { PartitionTableError, subtypeKeywords, type ExtraSubtype, type PartitionTable } from '../../../shared/partition/types.ts';
 import { verifyFlashSize, verifyPartitionTable } from '../../../shared/partition/verify.ts';
+import { NOT_A_FILE, readInputFile } from '../../input-file.ts';
 
 /** gen_esp32part.py exits 2 for bad input and for usage errors. */
 export const PARTITIONS_ERROR_EXIT = 2;
@@ -179,10 +179,10 @@ export function parsePartitionsArgs(argv: readonly string[]): Args | 'help' {
 async function readInput(path: string, io: CliIO): Promise<Uint8Array> {
   if (path === '-') throw usageError("argument input: reading the table from stdin is not supported; give a file");
   try {
-    return new Uint8Array(await readFile(resolve(io.cwd, path)));
+    return await readInputFile(resolve(io.cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : code === 'EACCES' ? 'Permission denied' : String(code);
+    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : code === 'EACCES' ? 'Permission denied' : code === NOT_A_FILE ? 'Is a device, not a file' : String(code);
     throw usageError(`argument input: can't open '${path}': ${why}`);
   }
 }

@@ -1,6 +1,6 @@
 // `factory-station pool import|status`: identities generated offline by `batch`, handed out in order
 // by `provision --pool` (and the app when the profile uses a pool).
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../../input-file.ts';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../args.ts';
@@ -36,7 +36,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const path = resolve(io.cwd, manifestPath!);
       let manifest;
       try {
-        manifest = parsePoolManifest(await readFile(path, 'utf8'), path);
+        manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path);
       } catch (err) {
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;
