@@ -83,18 +83,15 @@ let table: bigint[] | undefined;
 
 /** Builds the fixed-base table now instead of on the first verifier (e.g. before timing). */
 export function precomputeSrpTable(): void {
-  table ??= srpTableRowBases().flatMap(srpTableRow);
-}
-
-/** g^(256^i) for every row i of the table (504 squarings: a few milliseconds). */
-function srpTableRowBases(): bigint[] {
-  const bases = [SRP_G];
-  for (let i = 1; i < DIGITS; i++) {
-    let b = bases[i - 1]!;
-    for (let k = 0; k < WINDOW_BITS; k++) b = (b * b) % SRP_N;
-    bases.push(b);
+  if (table) return;
+  const t: bigint[] = [];
+  let base = SRP_G;
+  for (let i = 0; i < DIGITS; i++) {
+    const row = srpTableRow(base);
+    t.push(...row);
+    base = (row[RADIX - 1]! * base) % SRP_N; // g^(256^(i+1))
   }
-  return bases;
+  table = t;
 }
 
 /** One row of the table: base^d mod N for d = 0..255. */
