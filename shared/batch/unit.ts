@@ -10,7 +10,6 @@
 import { computeVerifier } from '../homekit/srp.ts';
 import { buildSetupPayload, type SetupPayloadFlags } from '../homekit/payload.ts';
 import { formatSetupCode } from '../homekit/setup-code.ts';
-import { encryptNvsImage, type NvsKeys } from '../nvs/encryption.ts';
 import { generateNvsImageFromRows, type NvsCsvRow } from '../nvs/writer.ts';
 import { HAP_SETUP_NAMESPACE, type BatchConfigLine } from './custom-data.ts';
 import { pythonCsvRow } from './python-csv.ts';
@@ -58,7 +57,12 @@ export function buildUnit(
   spec: BatchUnitSpec,
   identity: BatchIdentity,
   row: readonly string[] | undefined,
-  options: { keys?: NvsKeys; readFile?: (path: string) => Uint8Array } = {},
+  options: {
+    /** Applied to the finished image, e.g. NVS encryption with the accessory's keys (passed in, so
+     *  the AES code — slow to load — loads only for batches that encrypt). */
+    encrypt?: (image: Uint8Array) => Uint8Array;
+    readFile?: (path: string) => Uint8Array;
+  } = {},
 ): BuiltUnit {
   const verifier = computeVerifier(identity.setupCode, identity.salt);
   const saltHex = toHex(identity.salt);
@@ -79,7 +83,7 @@ export function buildUnit(
     layout: 'homekit',
     ...(options.readFile ? { readFile: options.readFile } : {}),
   });
-  if (options.keys) image = encryptNvsImage(image, options.keys);
+  if (options.encrypt) image = options.encrypt(image);
   return { csvText, image, txtText: setupInfoText(identity.setupCode, payload), payload, saltHex, verifierHex };
 }
 

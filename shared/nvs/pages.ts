@@ -59,7 +59,9 @@ const MAX_BLOB_CHUNKS = 255;
 const SLOT_BYTES = NVS_ENTRY_SIZE;
 
 export class NvsImageBuilder {
-  private readonly pages: Uint8Array[] = [];
+  /** The whole partition, erased (0xFF); pages are views of it, so finishing copies nothing. */
+  private readonly image: Uint8Array;
+  private pageCount = 0;
   private page!: Uint8Array;
   /** Next free slot in the current page. */
   private slot = 0;
@@ -72,6 +74,7 @@ export class NvsImageBuilder {
     private readonly layout: NvsLayout,
   ) {
     this.geometry = partitionGeometry(size, layout);
+    this.image = new Uint8Array(size).fill(0xff);
     this.versionByte = version === 1 ? PAGE_VERSION_1 : PAGE_VERSION_2;
     this.openPage({});
   }
@@ -161,20 +164,21 @@ export class NvsImageBuilder {
   }
 
   private openPage(where: NvsErrorLocation): void {
-    if (this.pages.length > 0 && this.layout !== 'homekit') setState(this.page, PAGE_STATE_FULL);
-    if (this.pages.length >= this.geometry.usablePages) {
+    if (this.pageCount > 0 && this.layout !== 'homekit') setState(this.page, PAGE_STATE_FULL);
+    if (this.pageCount >= this.geometry.usablePages) {
       throw new NvsInputError(
         `partition size 0x${this.size.toString(16)} is too small for the CSV data (${this.geometry.usablePages} usable page${this.geometry.usablePages === 1 ? '' : 's'}); increase the size`,
         where,
       );
     }
-    this.page = this.newPage(this.pages.length, PAGE_STATE_ACTIVE);
-    this.pages.push(this.page);
+    this.page = this.newPage(PAGE_STATE_ACTIVE);
     this.slot = 0;
   }
 
-  private newPage(seq: number, state: number): Uint8Array {
-    const page = new Uint8Array(NVS_PAGE_SIZE).fill(0xff);
+  /** Writes the header of the next page (still erased) and returns that page. */
+  private newPage(state: number): Uint8Array {
+    const seq = this.pageCount++;
+    const page = this.image.subarray(seq * NVS_PAGE_SIZE, (seq + 1) * NVS_PAGE_SIZE);
     setState(page, state);
     writeU32(page, 4, seq);
     page[8] = this.versionByte;
@@ -185,18 +189,16 @@ export class NvsImageBuilder {
   /** The finished image (see NvsLayout for what each layout does with unused pages). */
   finish(): Uint8Array {
     const { readOnly, usablePages } = this.geometry;
-    const pages = [...this.pages];
     if (this.layout !== 'upstream') {
       const state = this.layout === 'idf52' ? PAGE_STATE_FULL : PAGE_STATE_ACTIVE;
       setState(this.page, state);
-      while (pages.length < usablePages) pages.push(this.newPage(pages.length, state));
+      while (this.pageCount < usablePages) this.newPage(state);
     }
-    const length = readOnly ? pages.length * NVS_PAGE_SIZE : this.size;
-    const image = new Uint8Array(length).fill(0xff);
-    pages.forEach((p, i) => image.set(p, i * NVS_PAGE_SIZE));
-    return image;
+    return readOnly ? this.image.slice(0, this.pageCount * NVS_PAGE_SIZE) : this.image;
   }
 }
+
+const utf8 = new TextEncoder();
 
 function newEntry(ns: number, type: number, span: number, chunkIndex: number, key: string): Uint8Array {
   const entry = new Uint8Array(NVS_ENTRY_SIZE).fill(0xff);
@@ -204,9 +206,8 @@ function newEntry(ns: number, type: number, span: number, chunkIndex: number, ke
   entry[1] = type;
   entry[2] = span;
   entry[3] = chunkIndex;
-  const keyField = new Uint8Array(NVS_KEY_SIZE); // zero padded, not 0xFF
-  keyField.set(new TextEncoder().encode(key).subarray(0, NVS_KEY_SIZE - 1));
-  entry.set(keyField, 8);
+  entry.fill(0, 8, 8 + NVS_KEY_SIZE); // the key is zero padded, not 0xFF
+  entry.set(utf8.encode(key).subarray(0, NVS_KEY_SIZE - 1), 8);
   return entry;
 }
 

@@ -1,10 +1,10 @@
 // The lanes that build accessories: worker threads plus the coordinator's own thread.
 //
 // Why the coordinator computes too: a worker needs ~0.1 s to boot and then the SRP fixed-base
-// table, which the coordinator builds (~0.2 s) and hands over as a copy; the coordinator has
-// everything loaded already and is otherwise idle. So with `lanes` = number of CPUs, the pool runs
-// lanes − 1 worker threads (started in the background) and the coordinator's inline lane.
-// The inline lane yields to the event loop between task groups, so worker messages and journal
+// table, which the coordinator loads from its cache file (or builds, ~0.2 s) and shares with it;
+// the coordinator has everything loaded already and is otherwise idle. So with `lanes` = number of
+// CPUs, the pool runs lanes − 1 worker threads (started in the background) and the coordinator's
+// inline lane. The inline lane yields to the event loop between task groups, so worker messages and journal
 // writes are never held up for long. Tasks are small groups of accessories (one message per
 // accessory would cost more than the work). A worker holds up to WORKER_DEPTH groups: its next
 // group is already there when it finishes one, even while the coordinator's thread is busy
@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 import { createUnitWriter, type UnitWriter } from './unit-writer.ts';
-import { srpTableSnapshot } from '../../shared/homekit/srp.ts';
+import { loadSrpTable } from './srp-table-cache.ts';
 
 interface Job {
   id: number;
@@ -44,6 +44,8 @@ export interface PoolOptions {
   inline?: boolean;
   /** The worker threads' script (see worker-script.ts); needed when there are worker threads. */
   script?: URL;
+  /** Folder that keeps the SRP table between runs (see srp-table-cache.ts); none: built each time. */
+  srpTableCache?: string;
 }
 
 export class UnitWorkerPool {
@@ -64,10 +66,11 @@ export class UnitWorkerPool {
     // Workers first: their start-up runs in parallel with the inline lane's (SRP table) work.
     if (workerCount > 0 && !options.script) throw new Error('UnitWorkerPool: worker threads need a script');
     for (let i = 0; i < workerCount; i++) this.startWorker(options.script!);
+    // The threads boot while this one loads (or builds) the SRP table, which they then get too.
+    const srpTable = init.fewUnits ? undefined : loadSrpTable(options.srpTableCache).bytes;
     if (workerCount > 0) {
-      // The threads boot while this one builds the SRP table, which they then get as a copy.
-      const init: WorkerInit = { ...this.init, srpTable: srpTableSnapshot() };
-      for (const lane of this.workers) lane.worker.postMessage(init);
+      const workerInit: WorkerInit = srpTable ? { ...this.init, srpTable } : this.init;
+      for (const lane of this.workers) lane.worker.postMessage(workerInit);
     }
     this.inline = inline;
   }

@@ -1,6 +1,7 @@
 // Messages between the batch coordinator (main thread) and its worker threads.
 import type { NvsKeys } from '../../shared/nvs/encryption.ts';
 import type { BatchUnitSpec } from '../../shared/batch/unit.ts';
+import type { SerializedSrpTable } from './srp-table-cache.ts';
 import type { LabelLayout, LabelSpec } from '../../shared/label/layout.ts';
 
 export interface WorkerInit {
@@ -16,8 +17,8 @@ export interface WorkerInit {
   singleLabels?: { spec: LabelSpec; format: 'pdf' | 'svg' };
   /** Return each label's layout (for the sheet PDF the coordinator assembles). */
   sheetLayouts?: LabelSpec;
-  /** The SRP fixed-base table, built once by the coordinator (see srpTableSnapshot). */
-  srpTable?: readonly bigint[];
+  /** The SRP fixed-base table, loaded or built once by the coordinator (see srp-table-cache.ts). */
+  srpTable?: SerializedSrpTable;
   /** So few accessories that building the SRP table would cost more than it saves. */
   fewUnits?: boolean;
 }

@@ -34,6 +34,7 @@ import { batchLabelSpec, checkBatchLabels, renderSheet } from './labels.ts';
 import { openIdentityRegistry, writeBatchManifest, type IdentityRegistry } from './manifest.ts';
 import { UnitWorkerPool } from './pool.ts';
 import { batchWorkerScript } from './worker-script.ts';
+import { defaultSrpTableCache } from './srp-table-cache.ts';
 import { Progress } from './progress.ts';
 import { pooledRandomBytes } from './random.ts';
 import type { UnitResult, UnitTask, WorkerInit } from './protocol.ts';
@@ -186,7 +187,7 @@ async function execute(
       const script = lanes > 1 ? (await batchWorkerScript()).url : undefined;
       const init = workerInit(plan, outdir, io.cwd);
       if (work.length <= FEW_UNITS) init.fewUnits = true;
-      pool = new UnitWorkerPool(init, { lanes, ...(script ? { script } : {}) });
+      pool = new UnitWorkerPool(init, { lanes, srpTableCache: defaultSrpTableCache(), ...(script ? { script } : {}) });
       const inflight: Promise<void>[] = [];
       for (let k = 0; k < work.length; k += CHUNK) {
         const fresh: JournalIdentityRecord[] = [];

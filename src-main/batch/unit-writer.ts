@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildUnit } from '../../shared/batch/unit.ts';
-import { adoptSrpTable, precomputeSrpTable } from '../../shared/homekit/srp.ts';
+import { precomputeSrpTable } from '../../shared/homekit/srp.ts';
+import { adoptSerializedSrpTable } from './srp-table-cache.ts';
 import { buildKeysPartition } from '../../shared/nvs/keys.ts';
 import type { LabelLayout } from '../../shared/label/layout.ts';
 import { writeFileAtomicSync } from './files.ts';
@@ -31,16 +32,18 @@ export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
     labels = { layoutLabel, renderLabelSvg };
     if (cfg.singleLabels?.format === 'pdf') labels.renderLabelPdf = (await import('../label/pdf.ts')).renderLabelPdf;
   }
-  if (cfg.srpTable) adoptSrpTable(cfg.srpTable);
+  if (cfg.srpTable) adoptSerializedSrpTable(cfg.srpTable);
   // A few accessories are quicker without the table (see shared/homekit/srp.ts).
   else if (!cfg.fewUnits) precomputeSrpTable();
   const readFile = (p: string) => new Uint8Array(readFileSync(resolve(cfg.cwd, p)));
+  let encryptNvsImage: typeof import('../../shared/nvs/encryption.ts').encryptNvsImage | undefined;
 
   return {
     async write(task: UnitTask): Promise<UnitResult> {
       const keys = task.nvsKey ? { encryptionKey: task.nvsKey.slice(0, 32), tweakKey: task.nvsKey.slice(32, 64) } : cfg.keys;
       const identity = { index: task.index, setupCode: task.setupCode, setupId: task.setupId, salt: task.salt };
-      const built = buildUnit(cfg.spec, identity, task.row, { readFile, ...(keys ? { keys } : {}) });
+      const encryptImage = keys ? (encryptNvsImage ??= (await import('../../shared/nvs/encryption.ts')).encryptNvsImage) : undefined;
+      const built = buildUnit(cfg.spec, identity, task.row, { readFile, ...(encryptImage ? { encrypt: (image: Uint8Array) => encryptImage(image, keys!) } : {}) });
       const out = cfg.outdir;
       writeFileAtomicSync(join(out, 'csv', `${task.name}.csv`), built.csvText);
       writeFileAtomicSync(join(out, 'bin', `${task.name}.bin`), built.image);
