@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { writeFileAtomic, CliError } from '../cli/io.ts';
 import { serializePoolManifest } from '../../shared/station/manifest.ts';
-import { ProductionDb } from '../station/db.ts';
 import type { IdentityKind } from '../../shared/batch/identities.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
 
@@ -13,8 +12,10 @@ export interface IdentityRegistry {
   close(): void;
 }
 
-export function openIdentityRegistry(path: string): IdentityRegistry {
+/** The station database behind --db (SQLite loads only then: most batches do not need it). */
+export async function openIdentityRegistry(path: string): Promise<IdentityRegistry> {
   if (!existsSync(path)) throw new CliError(`--db ${path}: no such station database`, 1);
+  const { ProductionDb } = await import('../station/db.ts');
   const db = ProductionDb.open(path);
   return {
     isTaken: (kind, value) => (kind === 'setupCode' ? db.isCodeUsedAnywhere(value) : db.isSetupIdUsedAnywhere(value)),

@@ -95,7 +95,7 @@ export async function runNewBatch(args: GenerateArgs, io: CliIO): Promise<BatchS
       if (clash) throw new CliError(`${join(args.outdir, clash)} already exists (values file line ${row.line}); choose another --outdir or --prefix`, 1);
     }
   }
-  const registry = args.db ? openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
   try {
     for (const dir of unitDirs(settings)) ensureDirSync(join(outdir, dir));
     const run: JournalRunRecord = {
@@ -127,7 +127,7 @@ export async function resumeBatch(args: { outdir: string; db?: string; jobs: num
     removeStaleTempFiles(join(outdir, dir));
   }
   removeStaleTempFiles(outdir);
-  const registry = args.db ? openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
   try {
     const journal = await JournalWriter.reopen(found.path, found.validBytes);
     io.stdout(`Resuming ${found.name}: ${found.state.done.size} of ${run.settings.count} accessories done, ${found.state.identities.size} identities issued\n`);

@@ -52,7 +52,7 @@ describe('identity pool from an offline batch', () => {
     db.close();
 
     // the batch's --db check sees what production has issued
-    const registry = openIdentityRegistry(join(dir, 'station.db'));
+    const registry = await openIdentityRegistry(join(dir, 'station.db'));
     expect(registry.isTaken('setupCode', manifest.identities[0]!.setupCode)).toBe(true);
     expect(registry.isTaken('setupId', manifest.identities[0]!.setupId)).toBe(true);
     expect(registry.isTaken('setupCode', '13572468')).toBe(false);
