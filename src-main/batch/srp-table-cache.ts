@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { threadId } from 'node:worker_threads';
 import { adoptSrpTable, srpTableSnapshot } from '../../shared/homekit/srp.ts';
 import { ensureDirSync } from '../ensure-dir.ts';
 import { CACHE_SUBDIR } from '../bundle/cache.mjs';
@@ -128,7 +129,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Writes the cache file atomically (temp + rename) and removes other V8 versions' files. */
 function storeCached(cacheDir: string, file: string, payload: Uint8Array): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per process and thread: test runners load this module in several threads of one process.
+  const tmp = `${file}.${process.pid}-${threadId}.tmp`;
   try {
     ensureDirSync(cacheDir);
     const digest = createHash('sha256').update(payload).digest();
