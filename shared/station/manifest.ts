@@ -39,15 +39,35 @@ function unhex(text: unknown, length: number): Uint8Array | undefined {
 }
 
 export function serializePoolManifest(m: PoolManifest): string {
-  const doc = {
-    format: POOL_MANIFEST_FORMAT,
-    version: 1,
-    runId: m.runId,
-    createdAt: m.createdAt,
-    category: m.category,
-    units: m.identities.map((u, index) => ({ index, name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: hex(u.salt), verifier: hex(u.verifier) })),
-  };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  const entries = m.identities.map((u) => ({ name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: hex(u.salt), verifier: hex(u.verifier) }));
+  return [...poolManifestText(m, entries)].join('');
+}
+
+/** One identity as the manifest stores it (salt and verifier in hex). */
+export interface PoolManifestEntry {
+  name?: string | undefined;
+  setupCode: string;
+  setupId: string;
+  payload?: string | undefined;
+  salt: string;
+  verifier: string;
+}
+
+/**
+ * The manifest's text (2-space indented JSON) piece by piece, one identity at a time, so a large
+ * batch's manifest never has to be one string in memory.
+ */
+export function* poolManifestText(head: Omit<PoolManifest, 'identities'>, entries: Iterable<PoolManifestEntry>): Generator<string> {
+  const top = JSON.stringify({ format: POOL_MANIFEST_FORMAT, version: 1, runId: head.runId, createdAt: head.createdAt, category: head.category, units: [] }, null, 2);
+  const open = top.lastIndexOf('[]');
+  yield top.slice(0, open + 1);
+  let index = 0;
+  for (const e of entries) {
+    const unit = { index, name: e.name, setupCode: e.setupCode, setupId: e.setupId, payload: e.payload, salt: e.salt, verifier: e.verifier };
+    yield `${index === 0 ? '' : ','}\n    ${JSON.stringify(unit, null, 2).replace(/\n/g, '\n    ')}`;
+    index++;
+  }
+  yield `${index === 0 ? '' : '\n  '}${top.slice(open + 1)}\n`;
 }
 
 /** Parses and checks a manifest; errors name the entry (index and name) and the field. */

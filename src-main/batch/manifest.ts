@@ -2,8 +2,8 @@
 // (format in shared/station/manifest.ts), and the registry check (--db) that keeps batch identities
 // unique against the production database.
 import { existsSync } from 'node:fs';
-import { writeFileAtomic, CliError } from '../cli/io.ts';
-import { serializePoolManifest } from '../../shared/station/manifest.ts';
+import { writeFileAtomicFrom, CliError } from '../cli/io.ts';
+import { poolManifestText } from '../../shared/station/manifest.ts';
 import type { IdentityKind } from '../../shared/batch/identities.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
 
@@ -24,25 +24,17 @@ export async function openIdentityRegistry(path: string): Promise<IdentityRegist
 }
 
 export interface ManifestUnit {
-  index: number;
   name: string;
   setupCode: string;
   setupId: string;
   payload: string;
+  /** Hex, as the journal holds it. */
   salt: string;
   verifier: string;
 }
 
-export async function writeBatchManifest(path: string, input: { run: JournalRunRecord; units: ManifestUnit[] }): Promise<void> {
-  const text = serializePoolManifest({
-    runId: input.run.runId,
-    createdAt: input.run.createdAt,
-    category: input.run.settings.category,
-    identities: input.units.map((u) => ({ name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: fromHex(u.salt), verifier: fromHex(u.verifier) })),
-  });
-  await writeFileAtomic(path, text, 0o600);
-}
-
-function fromHex(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'hex'));
+/** Writes the manifest a unit at a time (a 100 000-accessory manifest is ~130 MB of text). */
+export async function writeBatchManifest(path: string, run: JournalRunRecord, units: Iterable<ManifestUnit>): Promise<void> {
+  const head = { runId: run.runId, createdAt: run.createdAt, category: run.settings.category };
+  await writeFileAtomicFrom(path, poolManifestText(head, units), 0o600);
 }

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { ensureDirSync } from '../ensure-dir.ts';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CliError, writeFileAtomic, type CliIO } from '../cli/io.ts';
+import { CliError, writeFileAtomic, writeFileAtomicFrom, type CliIO } from '../cli/io.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
 import { GENERATED_COLUMNS, masterConfigText, type BatchConfig, type BatchValues } from '../../shared/batch/custom-data.ts';
 import { IdentityAllocator, IdentityExhaustedError, type IdentityKind } from '../../shared/batch/identities.ts';
@@ -246,25 +246,30 @@ async function execute(
   progress.finish();
   const t1 = performance.now();
 
-  // Master files, labels, manifest: written only now that every accessory exists.
-  const ordered = Array.from({ length: settings.count }, (_, i) => {
-    const rec = identities.get(i)!;
-    return { rec, result: results.get(i)!, name: nameOf(rec) };
-  });
+  // Master files, labels, manifest: written only now that every accessory exists, row by row
+  // (a large batch's masters are never one string in memory).
+  const ordered = function* () {
+    for (let i = 0; i < settings.count; i++) {
+      const rec = identities.get(i)!;
+      yield { rec, result: results.get(i)!, name: nameOf(rec) };
+    }
+  };
   const files: string[] = [];
   const masterConfig = masterConfigText(settings.config?.text, plan.config?.declaresHapSetup ?? false);
   await writeFileAtomic(join(outdir, run.masters.config), masterConfig);
   files.push(run.masters.config);
-  let valuesText = pythonCsvRow([...(header ?? []), ...GENERATED_COLUMNS]);
-  for (const { rec, result } of ordered) {
-    valuesText += pythonCsvRow([...(rowOf(rec.index) ?? []), ...generatedFields(rec, { saltHex: rec.salt, verifierHex: result.verifierHex, payload: result.payload }, settings.productData)]);
-  }
-  await writeFileAtomic(join(outdir, run.masters.values), valuesText, SECRET_MODE);
+  const valuesRows = function* () {
+    yield pythonCsvRow([...(header ?? []), ...GENERATED_COLUMNS]);
+    for (const { rec, result } of ordered()) {
+      yield pythonCsvRow([...(rowOf(rec.index) ?? []), ...generatedFields(rec, { saltHex: rec.salt, verifierHex: result.verifierHex, payload: result.payload }, settings.productData)]);
+    }
+  };
+  await writeFileAtomicFrom(join(outdir, run.masters.values), valuesRows(), SECRET_MODE);
   files.push(run.masters.values);
 
   let sheetInfo = '';
   if (plan.labelSpec && (settings.labels.mode === 'sheet' || settings.labels.mode === 'both')) {
-    const layouts: LabelLayout[] = ordered.map(({ rec, result }) => result.layout ?? layoutLabel(plan.labelSpec!, { setupPayload: result.payload, setupCode: rec.setupCode }));
+    const layouts: LabelLayout[] = Array.from(ordered(), ({ rec, result }) => result.layout ?? layoutLabel(plan.labelSpec!, { setupPayload: result.payload, setupCode: rec.setupCode }));
     const sheetName = run.masters.labels!;
     await writeFileAtomic(join(outdir, sheetName), await renderSheet(layouts, settings.labels.paper), SECRET_MODE);
     files.push(sheetName);
@@ -272,10 +277,10 @@ async function execute(
   }
 
   const manifestName = run.masters.manifest;
-  await writeBatchManifest(join(outdir, manifestName), {
-    run,
-    units: ordered.map(({ rec, result, name }) => ({ index: rec.index, name, setupCode: rec.setupCode, setupId: rec.setupId, payload: result.payload, salt: rec.salt, verifier: result.verifierHex })),
-  });
+  const manifestUnits = function* () {
+    for (const { rec, result, name } of ordered()) yield { name, setupCode: rec.setupCode, setupId: rec.setupId, payload: result.payload, salt: rec.salt, verifier: result.verifierHex };
+  };
+  await writeBatchManifest(join(outdir, manifestName), run, manifestUnits());
   files.push(manifestName);
   await journal.appendDurable([{ type: 'complete', completedAt: new Date().toISOString(), units: settings.count, files }]);
   await journal.close();
