@@ -113,65 +113,72 @@ export interface JournalState {
   identities: Map<number, JournalIdentityRecord>;
   done: Map<number, JournalDoneRecord>;
   complete?: JournalCompleteRecord;
-  /** Length (UTF-16 units of `text`) of the complete lines; a torn tail beyond it is cut off before appending. */
+  /** Length of the complete lines (bytes, for a journal file); a torn tail beyond it is cut off before appending. */
   validLength: number;
 }
 
-/** Replays a journal, checking it is consistent (one identity per index, no duplicate code or ID). */
-export function readJournal(text: string, name = 'journal'): JournalState {
-  let run: JournalRunRecord | undefined;
-  const identities = new Map<number, JournalIdentityRecord>();
-  const done = new Map<number, JournalDoneRecord>();
-  const codes = new Set<string>();
-  const ids = new Set<string>();
-  let complete: JournalCompleteRecord | undefined;
-  let at = 0;
-  let lineNo = 0;
-  while (at < text.length) {
-    const nl = text.indexOf('\n', at);
-    if (nl < 0) break; // torn tail: never acknowledged, so nothing depends on it
-    lineNo++;
-    const line = text.slice(at, nl);
-    at = nl + 1;
+/**
+ * Replays a journal line by line, checking it is consistent (one identity per index, no duplicate
+ * code or ID). Fed one line at a time, so a journal never has to be one string in memory (a
+ * million-accessory journal is larger than the longest string V8 allows).
+ */
+export class JournalReplay {
+  private run: JournalRunRecord | undefined;
+  private readonly identities = new Map<number, JournalIdentityRecord>();
+  private readonly done = new Map<number, JournalDoneRecord>();
+  private readonly codes = new Set<string>();
+  private readonly ids = new Set<string>();
+  private complete: JournalCompleteRecord | undefined;
+  private lineNo = 0;
+
+  constructor(private readonly name = 'journal') {}
+
+  /** One complete line, without its newline. */
+  add(line: string): void {
+    this.lineNo++;
     let rec: JournalRecord;
     try {
       rec = JSON.parse(line) as JournalRecord;
     } catch {
-      throw new JournalError(`${name} line ${lineNo}: not a JSON record; the journal is damaged`);
+      throw new JournalError(`${this.name} line ${this.lineNo}: not a JSON record; the journal is damaged`);
     }
-    const bad = (why: string) => new JournalError(`${name} line ${lineNo}: ${why}`);
-    if (lineNo === 1) {
-      if (rec.type !== 'run' || rec.format !== JOURNAL_FORMAT) throw bad('not a factory-station batch journal');
+    const bad = (why: string) => new JournalError(`${this.name} line ${this.lineNo}: ${why}`);
+    if (this.lineNo === 1) {
+      if (rec?.type !== 'run' || rec.format !== JOURNAL_FORMAT) throw bad('not a factory-station batch journal');
       if (rec.version !== JOURNAL_VERSION) throw bad(`journal version ${String(rec.version)} is not supported (expected ${JOURNAL_VERSION})`);
-      run = rec;
-      continue;
+      this.run = rec;
+      return;
     }
-    if (complete) throw bad('record after the completion record');
-    switch (rec.type) {
+    if (this.complete) throw bad('record after the completion record');
+    switch (rec?.type) {
       case 'identity': {
-        if (!Number.isInteger(rec.index) || rec.index < 0 || rec.index >= run!.settings.count) throw bad(`unit index ${rec.index} out of range`);
-        if (identities.has(rec.index)) throw bad(`unit ${rec.index} has two identities`);
-        if (codes.has(rec.setupCode)) throw bad(`unit ${rec.index} repeats the setup code of another unit`);
-        if (ids.has(rec.setupId)) throw bad(`unit ${rec.index} repeats setup ID ${rec.setupId}`);
-        if (!/^[0-9a-f]{32}$/.test(rec.salt)) throw bad(`unit ${rec.index} has a malformed salt`);
-        codes.add(rec.setupCode);
-        ids.add(rec.setupId);
-        identities.set(rec.index, rec);
-        break;
+        if (!Number.isInteger(rec.index) || rec.index < 0 || rec.index >= this.run!.settings.count) throw bad(`unit index ${rec.index} out of range`);
+        if (this.identities.has(rec.index)) throw bad(`unit ${rec.index} has two identities`);
+        if (this.codes.has(rec.setupCode)) throw bad(`unit ${rec.index} repeats the setup code of another unit`);
+        if (this.ids.has(rec.setupId)) throw bad(`unit ${rec.index} repeats setup ID ${rec.setupId}`);
+        if (typeof rec.salt !== 'string' || !/^[0-9a-f]{32}$/.test(rec.salt)) throw bad(`unit ${rec.index} has a malformed salt`);
+        this.codes.add(rec.setupCode);
+        this.ids.add(rec.setupId);
+        this.identities.set(rec.index, rec);
+        return;
       }
       case 'done':
-        if (!identities.has(rec.index)) throw bad(`unit ${rec.index} is done but has no identity`);
-        done.set(rec.index, rec);
-        break;
+        if (!this.identities.has(rec.index)) throw bad(`unit ${rec.index} is done but has no identity`);
+        this.done.set(rec.index, rec);
+        return;
       case 'complete':
-        complete = rec;
-        break;
+        this.complete = rec;
+        return;
       default:
-        throw bad(`unknown record type ${JSON.stringify((rec as { type?: unknown }).type)}`);
+        throw bad(`unknown record type ${JSON.stringify((rec as { type?: unknown } | null)?.type)}`);
     }
   }
-  if (!run) throw new JournalError(`${name}: empty journal (the run record was never written)`);
-  const state: JournalState = { run, identities, done, validLength: at };
-  if (complete) state.complete = complete;
-  return state;
+
+  /** The state after the lines added so far; `validLength` is the caller's measure of them. */
+  finish(validLength: number): JournalState {
+    if (!this.run) throw new JournalError(`${this.name}: empty journal (the run record was never written)`);
+    const state: JournalState = { run: this.run, identities: this.identities, done: this.done, validLength };
+    if (this.complete) state.complete = this.complete;
+    return state;
+  }
 }

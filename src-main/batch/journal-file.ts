@@ -1,9 +1,9 @@
 // The journal on disk: created exclusively, appended to, and made durable (fdatasync) exactly
 // where the batch's guarantees need it — before any file of a newly issued identity is written.
-import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalLine, readJournal, type JournalRecord, type JournalState } from '../../shared/batch/journal.ts';
+import { journalLine, JournalReplay, type JournalRecord, type JournalState } from '../../shared/batch/journal.ts';
 
 export const JOURNAL_PATTERN = /^homekit_batch_.+\.journal$/;
 
@@ -76,7 +76,7 @@ export interface FoundJournal {
   path: string;
   name: string;
   state: JournalState;
-  /** Bytes of `state.validLength` characters (what to truncate to). */
+  /** Bytes of the complete lines (what to truncate to before appending). */
   validBytes: number;
 }
 
@@ -91,9 +91,40 @@ export async function findJournals(dir: string): Promise<FoundJournal[]> {
   const out: FoundJournal[] = [];
   for (const name of names.filter((n) => JOURNAL_PATTERN.test(n)).sort()) {
     const path = join(dir, name);
-    const text = await readFile(path, 'utf8');
-    const state = readJournal(text, name);
-    out.push({ path, name, state, validBytes: Buffer.byteLength(text.slice(0, state.validLength), 'utf8') });
+    const state = await replayJournalFile(path, name);
+    out.push({ path, name, state, validBytes: state.validLength });
   }
   return out;
+}
+
+/** Bytes read at a time while replaying a journal. */
+const READ_CHUNK = 1 << 22;
+
+/** Replays a journal file line by line (never the whole file as one string); validLength in bytes. */
+export async function replayJournalFile(path: string, name: string, chunkSize = READ_CHUNK): Promise<JournalState> {
+  const replay = new JournalReplay(name);
+  const decoder = new TextDecoder();
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(chunkSize);
+    let carry = Buffer.alloc(0); // the start of a line that continues in the next chunk
+    let position = 0;
+    let validBytes = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
+        replay.add(decoder.decode(data.subarray(start, nl)));
+        start = nl + 1;
+      }
+      validBytes += start;
+      carry = Buffer.from(data.subarray(start)); // a copy: `chunk` is reused
+    }
+    return replay.finish(validBytes);
+  } finally {
+    await handle.close();
+  }
 }
