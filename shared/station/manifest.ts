@@ -70,8 +70,11 @@ export function* poolManifestText(head: Omit<PoolManifest, 'identities'>, entrie
   yield `${index === 0 ? '' : '\n  '}${top.slice(open + 1)}\n`;
 }
 
-/** Parses and checks a manifest; errors name the entry (index and name) and the field. */
-export function parsePoolManifest(text: string, source = 'manifest'): PoolManifest {
+/**
+ * Parses and checks a manifest; errors name the entry (index and name) and the field. `expected`
+ * is checked before any verifier is recomputed (a large manifest takes a while to verify).
+ */
+export function parsePoolManifest(text: string, source = 'manifest', expected: { category?: number } = {}): PoolManifest {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -81,6 +84,9 @@ export function parsePoolManifest(text: string, source = 'manifest'): PoolManife
   if (!doc || doc.format !== POOL_MANIFEST_FORMAT) throw new ManifestError(source, 'format', `must be "${POOL_MANIFEST_FORMAT}"`);
   if (doc.version !== 1) throw new ManifestError(source, 'version', 'must be 1');
   if (!Array.isArray(doc.units)) throw new ManifestError(source, 'units', 'must be a list');
+  if (expected.category !== undefined && doc.category !== undefined && doc.category !== expected.category) {
+    throw new ManifestError(source, 'category', `${String(doc.category)} does not match the profile's category ${expected.category}`);
+  }
   const codes = new Set<string>();
   const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
     const where = `units[${i}]${typeof raw?.name === 'string' ? ` (${raw.name})` : ''}`;

@@ -34,6 +34,14 @@ describe('identity pool from an offline batch', () => {
     const bad = memoryIO(dir);
     expect(await pool(['import', '--profile', 'demo-profile.json', 'broken.json'], bad).catch(() => 1)).not.toBe(0);
 
+    // a manifest for another category is refused before any verifier is recomputed (this one
+    // also has a broken verifier: the category is what gets reported)
+    broken.category = 5;
+    writeFileSync(join(dir, 'other-category.json'), JSON.stringify(broken));
+    await expect(pool(['import', '--profile', 'demo-profile.json', 'other-category.json'], memoryIO(dir))).rejects.toThrow(
+      /other-category\.json: category: 5 does not match the profile's category 7/,
+    );
+
     const imp = memoryIO(dir);
     expect(await pool(['import', '--profile', 'demo-profile.json', join('out', manifestName)], imp)).toBe(0);
     expect(imp.out).toContain('imported 3 identities');

@@ -36,13 +36,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const path = resolve(io.cwd, manifestPath!);
       let manifest;
       try {
-        manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path);
+        manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path, { category: product.category });
       } catch (err) {
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;
-      }
-      if (manifest.category !== undefined && manifest.category !== product.category) {
-        throw new CliError(`${path}: category ${manifest.category} does not match the profile's category ${product.category}`, 1);
       }
       try {
         const added = db.importPool(product.id, manifest.identities);
