@@ -5,6 +5,7 @@
 import { renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { fileWriteError } from '../cli/io.ts';
 
 const TEMP_SUFFIX = '.tmp';
 /** Temp names unique per process and thread (cheaper than random names, thousands per second). */
@@ -17,7 +18,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, mod
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw fileWriteError(path, err);
   }
 }
 

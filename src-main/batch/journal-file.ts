@@ -3,12 +3,19 @@
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileWriteError } from '../cli/io.ts';
 import { journalLine, JournalReplay, type JournalRecord, type JournalState } from '../../shared/batch/journal.ts';
 
 export const JOURNAL_PATTERN = /^homekit_batch_.+\.journal$/;
 
 export class JournalWriter {
   private buffered = '';
+  /**
+   * The first failed write. A failed append may have left part of a line behind; anything written
+   * after it would glue onto that fragment and damage the journal. So the writer stops there, and
+   * the fragment stays the torn tail that --resume cuts off.
+   */
+  private failure: Error | undefined;
 
   private constructor(private readonly handle: FileHandle, readonly path: string) {}
 
@@ -38,7 +45,7 @@ export class JournalWriter {
   async appendDurable(records: readonly JournalRecord[]): Promise<void> {
     this.buffered += records.map(journalLine).join('');
     await this.flush();
-    await this.handle.datasync();
+    await this.guard(this.handle.datasync());
   }
 
   /** Appends records lazily (written with the next flush or durable append). */
@@ -47,15 +54,29 @@ export class JournalWriter {
   }
 
   async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (!this.buffered) return;
     const text = this.buffered;
     this.buffered = '';
-    await this.handle.appendFile(text);
+    await this.guard(this.handle.appendFile(text));
   }
 
+  /** Writes what is buffered (unless a write already failed) and closes the file. */
   async close(): Promise<void> {
-    await this.flush();
-    await this.handle.close();
+    try {
+      if (!this.failure) await this.flush();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private async guard(write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (err) {
+      this.failure ??= fileWriteError(this.path, err);
+      throw this.failure;
+    }
   }
 }
 

@@ -20,14 +20,35 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  guardPipes();
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => void (closedPipes.stdout || process.stdout.write(t)),
+    stderr: (t) => void (closedPipes.stderr || process.stderr.write(t)),
     cwd: process.cwd(),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
-    stdoutBytes: (d) => process.stdout.write(d),
+    stdoutBytes: (d) => void (closedPipes.stdout || process.stdout.write(d)),
   };
+}
+
+/** Standard streams whose reader has gone (`factory-station … | head`): nothing more is written to them. */
+const closedPipes = { stdout: false, stderr: false };
+let pipesGuarded = false;
+
+/**
+ * Node reports a closed pipe (EPIPE) as an unhandled stream error, i.e. a stack trace. Here the
+ * command just stops printing and finishes its work — a flash or a batch is never cut short
+ * because the reader of its output went away.
+ */
+function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const key of ['stdout', 'stderr'] as const) {
+    process[key].on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closedPipes[key] = true;
+    });
+  }
 }
 
 /** In-memory IO for tests: collects what a command prints. */
@@ -52,6 +73,16 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A file-system failure as one line naming the file it was for: Node's own message for a failed
+ * write names no file ("ENOSPC: no space left on device, write"), and a temp file's name means
+ * nothing to an operator.
+ */
+export function fileWriteError(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? new Error(`${path}: ${describeFsError(code)}`) : (err as Error);
+}
+
 /** Write via a temp file in the same directory, then rename: readers never see half a file. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void> {
   ensureDirSync(dirname(path));
@@ -61,7 +92,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw fileWriteError(path, err);
   }
 }
 
@@ -93,7 +124,7 @@ export async function writeFileAtomicFrom(path: string, pieces: Iterable<string>
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw fileWriteError(path, err);
   }
 }
 

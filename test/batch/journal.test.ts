@@ -86,4 +86,30 @@ describe('journal replay from the file', () => {
       expect((err as Error).message).toMatch(message);
     });
   }
+
+  it('after a failed append (disk full mid-line) nothing more is written: the fragment stays a torn tail', async () => {
+    const dir = tempDir('journal');
+    const path = join(dir, 'homekit_batch_z.journal');
+    const writer = await JournalWriter.create(path, run);
+    await writer.appendDurable([identity(0)]);
+    // The disk fills up halfway through the next append.
+    const handle = (writer as unknown as { handle: { appendFile(text: string): Promise<void> } }).handle;
+    const realAppend = handle.appendFile.bind(handle);
+    handle.appendFile = async (text: string) => {
+      await realAppend(text.slice(0, Math.floor(text.length / 2)));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    await expect(writer.appendDurable([identity(1)])).rejects.toThrow(`${path}: no space left on device`);
+    handle.appendFile = realAppend; // space is back: still nothing may be written after the fragment
+    writer.append(done(0));
+    await expect(writer.flush()).rejects.toThrow('no space left on device');
+    await writer.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text.startsWith(lines([run, identity(0)]))).toBe(true);
+    expect(text.endsWith('\n')).toBe(false);
+    const state = await replayJournalFile(path, 'homekit_batch_z.journal');
+    expect([...state.identities.keys()]).toEqual([0]);
+    expect(state.done.size).toBe(0);
+    expect(state.validLength).toBe(Buffer.byteLength(lines([run, identity(0)])));
+  });
 });

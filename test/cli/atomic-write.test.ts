@@ -3,7 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomicFrom } from '../../src-main/cli/io.ts';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic, writeFileAtomicFrom } from '../../src-main/cli/io.ts';
+import { writeFileAtomicSync } from '../../src-main/batch/files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'hkfs-atomic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,5 +42,17 @@ describe('writeFileAtomicFrom', () => {
     await expect(writeFileAtomicFrom(join(dir, 'new.csv'), failing())).rejects.toThrow('stop');
     expect(existsSync(join(dir, 'new.csv'))).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  // Node's own message for a failed write names no file; the operator must learn which one.
+  it('a file-system failure names the file it was for, in plain words, and leaves no temp file', async () => {
+    const dir = mkdtempSync(join(root, 'case-'));
+    const target = join(dir, 'bin', 'Fan-111-22-333.bin');
+    mkdirSync(join(target, 'sub'), { recursive: true }); // a folder where the file should go
+    const expected = new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (is a directory|ENOTEMPTY)$`);
+    expect(() => writeFileAtomicSync(target, new Uint8Array(4))).toThrow(expected);
+    await expect(writeFileAtomic(target, 'x')).rejects.toThrow(expected);
+    await expect(writeFileAtomicFrom(target, ['x'])).rejects.toThrow(expected);
+    expect(readdirSync(join(dir, 'bin'))).toEqual(['Fan-111-22-333.bin']);
   });
 });
