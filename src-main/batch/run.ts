@@ -36,6 +36,7 @@ import { UnitWorkerPool } from './pool.ts';
 import { batchWorkerScript } from './worker-script.ts';
 import { defaultSrpTableCache } from './srp-table-cache.ts';
 import { Progress } from './progress.ts';
+import { watchInterruption } from './interrupt.ts';
 import { pooledRandomBytes } from './random.ts';
 import type { UnitResult, UnitTask, WorkerInit } from './protocol.ts';
 
@@ -181,6 +182,10 @@ async function execute(
   let pool: UnitWorkerPool | undefined;
   let built = 0;
   const t0 = performance.now();
+  const interruption = watchInterruption(() => {
+    progress.finish();
+    io.stderr('Stopping once the accessories in progress are written (Ctrl-C again stops at once; --resume continues either way)…\n');
+  });
   try {
     if (work.length > 0) {
       const lanes = lanesFor(work.length, ctx.jobs);
@@ -189,7 +194,7 @@ async function execute(
       if (work.length <= FEW_UNITS) init.fewUnits = true;
       pool = new UnitWorkerPool(init, { lanes, srpTableCache: defaultSrpTableCache(), ...(script ? { script } : {}) });
       const inflight: Promise<void>[] = [];
-      for (let k = 0; k < work.length; k += CHUNK) {
+      for (let k = 0; k < work.length && !interruption.signal; k += CHUNK) {
         const fresh: JournalIdentityRecord[] = [];
         const tasks: UnitTask[] = [];
         for (const index of work.slice(k, k + CHUNK)) {
@@ -217,7 +222,7 @@ async function execute(
               journal.append({ type: 'done', index: r.index, name: nameOf(rec), verifier: r.verifierHex, payload: r.payload });
             }
             built += rs.length;
-            progress.update(results.size);
+            if (!interruption.signal) progress.update(results.size);
           });
           // A failure is reported where the group is awaited (in order, below); until then it
           // must not count as an unhandled rejection, which would end the process with a trace.
@@ -241,9 +246,19 @@ async function execute(
         `Fix the cause, then continue with: factory-station batch --resume --outdir ${ctx.shownOutdir}`,
       1,
     );
+  } finally {
+    interruption.dispose();
   }
   await pool?.close();
   progress.finish();
+  if (interruption.signal) {
+    await journal.close();
+    throw new CliError(
+      `batch interrupted (${interruption.signal}): ${results.size} of ${settings.count} accessories are complete; every issued identity is in the journal. ` +
+        `Continue with: factory-station batch --resume --outdir ${ctx.shownOutdir}`,
+      interruption.exitCode,
+    );
+  }
   const t1 = performance.now();
 
   // Master files, labels, manifest: written only now that every accessory exists, row by row
