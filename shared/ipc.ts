@@ -24,6 +24,7 @@ export type IpcErrorCode =
   | 'busy' // the port is already running a unit
   | 'not-demo' // a demo-only method while demo mode is off
   | 'station' // a station failure (message + next step are in the message)
+  | 'manifest-invalid' // a batch manifest was refused (message names the entry and field)
   | 'internal';
 
 export interface IpcError {
@@ -68,6 +69,21 @@ export interface ProductSummary {
 export interface AppSettings {
   /** Start provisioning as soon as a unit is plugged in. */
   autoProvision: boolean;
+  /** Take identities from the imported batch pool (in import order) instead of generating them. */
+  usePool: boolean;
+}
+
+/** The active product's identity pool (batch manifests imported with importPool). */
+export interface PoolStatus {
+  /** Identities imported and not yet given to a unit. */
+  remaining: number;
+}
+
+/** What importPool did: identities added from `file` (its name only) and what is left now. */
+export interface PoolImportReply {
+  file: string;
+  added: number;
+  remaining: number;
 }
 
 export interface AppSnapshot {
@@ -78,6 +94,8 @@ export interface AppSnapshot {
   counters: ShiftCounters;
   demo: boolean;
   settings: AppSettings;
+  /** The active product's pool; null without an active product. */
+  pool: PoolStatus | null;
   /** True while an engineer has unlocked the PIN-locked profile in this session. */
   unlocked: boolean;
   dataDir: string;
@@ -145,6 +163,8 @@ export interface StationMethods {
   getLabel: [[unitId: number], ProvisionResult];
   listUnits: [[filter: HistoryFilter], UnitSummary[]];
   exportManifest: [[], { path: string } | null];
+  /** Opens a batch manifest (native dialog) and adds its identities to the active product's pool; null when cancelled. */
+  importPool: [[], PoolImportReply | null];
   setSettings: [[settings: Partial<AppSettings>], AppSettings];
   listProfiles: [[], ProfileListEntry[]];
   getProfile: [[file: string], ProfileEditorData];
@@ -176,6 +196,7 @@ export const STATION_METHODS = [
   'getLabel',
   'listUnits',
   'exportManifest',
+  'importPool',
   'setSettings',
   'listProfiles',
   'getProfile',

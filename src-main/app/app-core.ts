@@ -24,11 +24,14 @@ import type {
   ProfileEditorData,
   ProfileFileKind,
   ProfileListEntry,
+  PoolImportReply,
   ProvisionReply,
 } from '../../shared/ipc.ts';
+import { ManifestError, parsePoolManifest } from '../../shared/station/manifest.ts';
+import { readInputFile } from '../input-file.ts';
 import { ProfileError, validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { describeFsError, writeFileAtomic } from '../cli/io.ts';
 import { listPorts, PortWatcher, type ListingBinding, type PortDescription } from '../flash/index.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../virtual-chip/index.ts';
 import { ProductionDb } from '../station/db.ts';
@@ -43,6 +46,8 @@ export interface Platform {
   pickFile(kind: ProfileFileKind): Promise<string | null>;
   /** Native save dialog for the manifest; null when cancelled. */
   pickManifestPath(defaultName: string): Promise<string | null>;
+  /** Native open dialog for a batch manifest (homekit_manifest_*.json); null when cancelled. */
+  pickPoolManifest(): Promise<string | null>;
   listPrinters(): Promise<PrinterChoice[]>;
   /** Silent print of one label; rejects with the printer's reason. */
   printLabel(job: LabelJob, printerName: string): Promise<void>;
@@ -87,7 +92,7 @@ export class AppCore {
   private stationOff: (() => void) | null = null;
   private loaded: LoadedProfile | null = null;
   private productError: string | null = null;
-  private settings: SettingsFile = { activeProfile: 'demo-profile.json', autoProvision: false };
+  private settings: SettingsFile = { activeProfile: 'demo-profile.json', autoProvision: false, usePool: false };
   private demo: boolean;
   private readonly demoChips = new Map<string, DemoEntry>();
   private demoCounter = 0;
@@ -168,6 +173,7 @@ export class AppCore {
       const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<SettingsFile>;
       if (typeof raw.activeProfile === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(raw.activeProfile)) this.settings.activeProfile = raw.activeProfile;
       if (typeof raw.autoProvision === 'boolean') this.settings.autoProvision = raw.autoProvision;
+      if (typeof raw.usePool === 'boolean') this.settings.usePool = raw.usePool;
     } catch {
       // A damaged settings file falls back to defaults; the profile itself is still validated.
     }
@@ -178,10 +184,56 @@ export class AppCore {
   }
 
   async setSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
+    const usePool = patch.usePool !== undefined && patch.usePool !== this.settings.usePool ? patch.usePool : undefined;
+    if (usePool !== undefined) this.requireEngineer('switch between pool and fresh identities'); // before anything changes
     if (patch.autoProvision !== undefined) this.settings.autoProvision = patch.autoProvision;
+    if (usePool !== undefined) {
+      this.settings.usePool = usePool;
+      // Read at each reservation: the next unit already follows the new choice.
+      if (this.station) this.station.options.usePool = usePool;
+    }
     await this.saveSettings();
     this.emitSnapshot();
-    return { autoProvision: this.settings.autoProvision };
+    return this.publicSettings();
+  }
+
+  /** Identity decisions are the engineer's: refused while the active product is PIN-locked. */
+  private requireEngineer(action: string): void {
+    if (this.loaded?.profile.lock && this.unlockedFile !== this.settings.activeProfile) {
+      throw new AppError('locked', `The product is locked: an engineer must unlock it with the PIN to ${action}.`);
+    }
+  }
+
+  private publicSettings(): AppSettings {
+    return { autoProvision: this.settings.autoProvision, usePool: this.settings.usePool };
+  }
+
+  /**
+   * Adds a batch manifest's identities to the active product's pool. Every entry is checked and
+   * its verifier recomputed first (the manifest's category must be the product's; a code already
+   * issued for the product refuses the whole file), so nothing is imported from a bad file.
+   */
+  async importPool(): Promise<PoolImportReply | null> {
+    const station = this.requireStation();
+    this.requireEngineer('import identities');
+    // Verifying blocks this thread (~1 ms per identity): never while a unit's flash is timing out on it.
+    if (this.running.size > 0) throw new AppError('busy', 'A unit is being provisioned: import the manifest when the station is idle.');
+    const path = await this.options.platform.pickPoolManifest();
+    if (!path) return null;
+    const product = station.profile.profile;
+    const file = basename(path);
+    let added: number;
+    try {
+      const manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), file, { category: product.category });
+      added = this.db.importPool(product.id, manifest.identities);
+    } catch (err) {
+      if (err instanceof ManifestError) throw new AppError('manifest-invalid', err.message);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = typeof code === 'string' ? describeFsError(code) : err instanceof Error ? err.message : String(err);
+      throw new AppError('manifest-invalid', `${file}: ${why}`);
+    }
+    this.emitSnapshot();
+    return { file, added, remaining: this.db.poolRemaining(product.id) };
   }
 
   private profilePath(file: string): string {
@@ -211,6 +263,7 @@ export class AppCore {
       operator: this.options.operator ?? 'operator',
       virtualRegistry: this.registry,
       labelCompletes: 'pending',
+      usePool: this.settings.usePool,
     });
     this.stationOff = this.station.on(this.onStationEvent);
   }
@@ -405,7 +458,8 @@ export class AppCore {
       ports: this.cards(),
       counters: this.station?.counters() ?? { units: 0, failures: 0, unitsPerHour: 0, since: new Date().toISOString() },
       demo: this.demo,
-      settings: { autoProvision: this.settings.autoProvision },
+      settings: this.publicSettings(),
+      pool: this.loaded ? { remaining: this.db.poolRemaining(this.loaded.profile.id) } : null,
       unlocked: this.loaded?.profile.lock !== undefined && this.unlockedFile === this.settings.activeProfile,
       dataDir: this.dataDir,
     };

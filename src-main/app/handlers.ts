@@ -62,6 +62,10 @@ export function createHandlers(core: AppCore): StationHandlers {
       argsOf(a, 0);
       return core.exportManifest();
     },
+    async importPool(...a) {
+      argsOf(a, 0);
+      return core.importPool();
+    },
     async setSettings(...a) {
       const [patch] = argsOf(a, 1);
       return core.setSettings(v.settingsPatch(patch));

@@ -100,11 +100,12 @@ export function historyFilter(v: unknown): HistoryFilter {
 }
 
 export function settingsPatch(v: unknown): Partial<AppSettings> {
-  const o = plainObject(v, 'settings', ['autoProvision']);
+  const o = plainObject(v, 'settings', ['autoProvision', 'usePool']);
   const patch: Partial<AppSettings> = {};
-  if (o.autoProvision !== undefined) {
-    if (typeof o.autoProvision !== 'boolean') fail('settings.autoProvision', 'must be true or false');
-    patch.autoProvision = o.autoProvision as boolean;
+  for (const key of ['autoProvision', 'usePool'] as const) {
+    if (o[key] === undefined) continue;
+    if (typeof o[key] !== 'boolean') fail(`settings.${key}`, 'must be true or false');
+    patch[key] = o[key] as boolean;
   }
   return patch;
 }

@@ -72,6 +72,11 @@ async function start(): Promise<void> {
         const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
         return r.canceled || !r.filePath ? null : r.filePath;
       },
+      async pickPoolManifest() {
+        const options = { title: 'Import a batch manifest', filters: [{ name: 'Batch manifest', extensions: ['json'] }], properties: ['openFile' as const] };
+        const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+        return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0]!;
+      },
       listPrinters: () => printer.listPrinters(),
       printLabel: (job, name) => printer.print(job, name),
       saveLabelPdf: (job, path) => printer.savePdf(job, path),

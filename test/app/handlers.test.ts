@@ -17,6 +17,7 @@ let printerFails = false;
 const platform: Platform = {
   pickFile: async (kind) => `/picked/${kind}`,
   pickManifestPath: async (name) => join(dataDir, name),
+  pickPoolManifest: async () => null,
   listPrinters: async () => [{ name: 'Zebra_ZD421', displayName: 'Zebra ZD421', isDefault: false }],
   printLabel: async (job, printer) => {
     if (printerFails) throw new Error('out of labels');

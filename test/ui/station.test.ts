@@ -5,7 +5,7 @@
 // label PDFs from Chromium's print pipeline are measured with pdfinfo and decoded via pdftoppm.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -18,6 +18,9 @@ import { readNvsImage, findBlob } from '../../shared/nvs/reader.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { decodeQr, readPng, rasterisePdf } from '../label/raster.ts';
 import { installStationBridge, launchChromium, serveRenderer } from './harness.ts';
+import { memoryIO } from '../../src-main/cli/io.ts';
+import { main as cliMain } from '../../src-main/cli/factory-station.ts';
+import { parsePoolManifest } from '../../shared/station/manifest.ts';
 
 // The demo profile's partition table puts factory_nvs at 0x340000, 0x6000 bytes (HOMEKIT_PARTITION_CSV).
 const FACTORY_NVS = { offset: 0x340000, size: 0x6000 };
@@ -38,6 +41,8 @@ let dataDir: string;
 const labelPages = new LabelPageStore();
 const problems: string[] = [];
 const printedPdfs: string[] = [];
+/** What the (test) open dialog returns for "Import batch manifest…". */
+let nextPoolManifest: string | null = null;
 
 /** Chromium's print-to-PDF on the label page, exactly what Electron's printToPDF gets to render. */
 async function chromiumPdf(job: LabelJob, path: string): Promise<void> {
@@ -95,6 +100,7 @@ beforeAll(async () => {
   const platform: Platform = {
     pickFile: async () => null,
     pickManifestPath: async (name) => join(dataDir, name),
+    pickPoolManifest: async () => nextPoolManifest,
     listPrinters: async () => [{ name: 'Brother_QL_820NWB', displayName: 'Brother QL-820NWB', isDefault: true }],
     printLabel: async () => undefined,
     saveLabelPdf: chromiumPdf,
@@ -276,6 +282,44 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
     expect(Math.abs(box.width - (40 / 25.4) * 96 - 2)).toBeLessThan(1.5);
     expect(await page.getByTestId('printer').textContent()).toContain('Brother QL-820NWB');
     await page.screenshot({ path: join(SHOTS, 'ui-settings.png') });
+  });
+
+  it('settings → identity pool: import a batch manifest, switch to pool identities; the next unit gets the first one', async () => {
+    // A batch run offline for this product (the demo profile: category 7).
+    const io = memoryIO(dataDir);
+    expect(await cliMain(['batch', '--count', '3', '--prefix', 'Plug', '--cid', '7', '--size', '0x6000', '--outdir', 'batch', '--labels', 'none'], io), io.err).toBe(0);
+    const manifestName = readdirSync(join(dataDir, 'batch')).find((f) => f.startsWith('homekit_manifest_'))!;
+    const manifest = parsePoolManifest(readFileSync(join(dataDir, 'batch', manifestName), 'utf8'));
+
+    await page.keyboard.press('Alt+3');
+    const panel = page.getByTestId('pool-panel');
+    await expect.poll(() => panel.getByTestId('pool-remaining').textContent()).toContain('0 identities');
+    nextPoolManifest = join(dataDir, 'batch', manifestName);
+    await panel.getByTestId('import-pool').click();
+    await expect.poll(() => panel.getByTestId('pool-message').textContent()).toBe(`Imported 3 identities from ${manifestName}; 3 in the pool.`);
+    await expect.poll(() => panel.getByTestId('pool-remaining').textContent()).toContain('3 identities');
+    await panel.getByTestId('use-pool').check();
+    await page.screenshot({ path: join(SHOTS, 'ui-settings-pool.png') });
+
+    await page.keyboard.press('Alt+1');
+    await expect.poll(() => page.getByTestId('pool-status').textContent()).toContain('3 left');
+    const esp32Cards = page.locator('[data-testid="port-card"][data-port^="virtual:esp32-"]');
+    const before = await esp32Cards.count();
+    await page.getByTestId('add-esp32').click();
+    await expect.poll(() => esp32Cards.count()).toBe(before + 1);
+    await esp32Cards.last().click();
+    await page.getByTestId('provision').click();
+    const id = await resultUnitId();
+    expect(unitRow(id).setup_id).toBe(manifest.identities[0]!.setupId);
+    expect(unitRow(id).setup_code).toBe(manifest.identities[0]!.setupCode);
+    expect(await qrOnScreen()).toBe(unitRow(id).payload);
+    await expect.poll(() => page.getByTestId('pool-status').textContent()).toContain('2 left');
+
+    // back to fresh identities: the status line goes away
+    await page.keyboard.press('Alt+3');
+    await page.getByTestId('pool-panel').getByTestId('use-pool').uncheck();
+    await page.keyboard.press('Alt+1');
+    await expect.poll(() => page.getByTestId('pool-status').count()).toBe(0);
   });
 
   it('no console errors, no CSP violations, no page errors', () => {
