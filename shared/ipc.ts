@@ -148,7 +148,11 @@ export type ProvisionReply =
   | { kind: 'failed'; port: string; unitId?: number; stage: string; code: string; message: string; nextStep: string };
 
 /** Events pushed to the renderer: the station's own plus the app's snapshot updates. */
-export type AppEvent = StationEvent | { type: 'snapshot'; snapshot: AppSnapshot };
+export type AppEvent =
+  | StationEvent
+  | { type: 'snapshot'; snapshot: AppSnapshot }
+  /** importPool checking a manifest's verifiers: `done` of `total`. */
+  | { type: 'pool-import'; done: number; total: number };
 
 // ------------------------------------------------------------------ the method table
 

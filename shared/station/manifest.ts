@@ -72,9 +72,29 @@ export function* poolManifestText(head: Omit<PoolManifest, 'identities'>, entrie
 
 /**
  * Parses and checks a manifest; errors name the entry (index and name) and the field. `expected`
- * is checked before any verifier is recomputed (a large manifest takes a while to verify).
+ * is checked before any verifier is recomputed (a large manifest takes a while to verify);
+ * `onProgress` hears how many verifiers are checked (every 256, and at the end).
  */
-export function parsePoolManifest(text: string, source = 'manifest', expected: { category?: number } = {}): PoolManifest {
+export function parsePoolManifest(
+  text: string,
+  source = 'manifest',
+  expected: { category?: number } = {},
+  onProgress?: (done: number, total: number) => void,
+): PoolManifest {
+  const manifest = readPoolManifest(text, source, expected);
+  const total = manifest.identities.length;
+  for (let i = 0; i < total; i++) {
+    checkPoolVerifier(manifest, i, source);
+    if ((i + 1) % 256 === 0 || i + 1 === total) onProgress?.(i + 1, total);
+  }
+  return manifest;
+}
+
+/**
+ * Everything parsePoolManifest checks except the verifiers (fast): for callers that verify the
+ * entries themselves, a few at a time (checkPoolVerifier), to stay responsive.
+ */
+export function readPoolManifest(text: string, source = 'manifest', expected: { category?: number } = {}): PoolManifest {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -89,7 +109,8 @@ export function parsePoolManifest(text: string, source = 'manifest', expected: {
   }
   const codes = new Set<string>();
   const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
-    const where = `units[${i}]${typeof raw?.name === 'string' ? ` (${raw.name})` : ''}`;
+    const name = typeof raw?.name === 'string' ? raw.name : undefined;
+    const where = entryName(i, name);
     if (typeof raw?.setupCode !== 'string' || !isValidSetupCode(raw.setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'not a valid, allowed setup code');
     if (typeof raw.setupId !== 'string' || !isValidSetupId(raw.setupId)) throw new ManifestError(source, `${where}.setupId`, 'must be 4 characters 0-9/A-Z');
     const salt = unhex(raw.salt, SRP_SALT_LENGTH);
@@ -97,10 +118,9 @@ export function parsePoolManifest(text: string, source = 'manifest', expected: {
     const verifier = unhex(raw.verifier, SRP_VERIFIER_LENGTH);
     if (!verifier) throw new ManifestError(source, `${where}.verifier`, `must be ${SRP_VERIFIER_LENGTH * 2} hex digits`);
     const setupCode = parseSetupCode(raw.setupCode);
-    if (hex(computeVerifier(setupCode, salt)) !== hex(verifier)) throw new ManifestError(source, `${where}.verifier`, 'does not match its setup code and salt');
     if (codes.has(setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'appears twice in the manifest');
     codes.add(setupCode);
-    return { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name: typeof raw.name === 'string' ? raw.name : undefined };
+    return { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name };
   });
   return {
     runId: typeof doc.runId === 'string' ? doc.runId : undefined,
@@ -108,4 +128,16 @@ export function parsePoolManifest(text: string, source = 'manifest', expected: {
     category: typeof doc.category === 'number' ? doc.category : undefined,
     identities,
   };
+}
+
+/** Recomputes entry `index`'s verifier from its code and salt; a mismatch names the entry. */
+export function checkPoolVerifier(manifest: PoolManifest, index: number, source = 'manifest'): void {
+  const u = manifest.identities[index]!;
+  if (hex(computeVerifier(u.setupCode, u.salt)) !== hex(u.verifier)) {
+    throw new ManifestError(source, `${entryName(index, u.name)}.verifier`, 'does not match its setup code and salt');
+  }
+}
+
+function entryName(index: number, name: string | undefined): string {
+  return `units[${index}]${name !== undefined ? ` (${name})` : ''}`;
 }

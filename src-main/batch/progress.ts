@@ -9,9 +9,11 @@ export class Progress {
   private readonly started = Date.now();
   private drawn = false;
 
-  constructor(private readonly io: CliIO, private readonly total: number, private readonly label = 'accessories') {}
+  constructor(private readonly io: CliIO, private total: number, private readonly label = 'accessories') {}
 
-  update(done: number): void {
+  /** Draws `done` of the total (`total` replaces the one given at construction, e.g. once known). */
+  update(done: number, total?: number): void {
+    if (total !== undefined) this.total = total;
     if (!this.io.isTTY) return;
     const now = Date.now();
     if (done < this.total && now - this.last < MIN_INTERVAL_MS) return;

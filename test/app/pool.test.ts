@@ -94,7 +94,13 @@ describe('identity pool in the app', () => {
     manifestPath = await batchManifest('plugs', 7, 3);
     picked = manifestPath;
     const name = manifestPath.split('/').at(-1);
+    const progress: unknown[] = [];
+    const off = core.on((e) => {
+      if (e.type === 'pool-import') progress.push(e);
+    });
     expect(await call('importPool')).toEqual({ ok: true, value: { file: name, added: 3, remaining: 3 } });
+    off();
+    expect(progress).toEqual([{ type: 'pool-import', done: 3, total: 3 }]);
     expect((await snapshot()).pool).toEqual({ remaining: 3 });
     expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'manifest-invalid', message: expect.stringContaining('already issued') } });
     expect((await snapshot()).pool).toEqual({ remaining: 3 });
@@ -144,5 +150,17 @@ describe('identity pool in the app', () => {
     expect(await call('setSettings', { autoProvision: true, usePool: false })).toEqual({ ok: true, value: { autoProvision: true, usePool: false } });
     expect(await call('unlock', '4321')).toEqual({ ok: true, value: true });
     expect(await call('setSettings', { usePool: true, autoProvision: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: true } });
+  });
+
+  it('a larger manifest is checked a slice at a time, reporting progress after each', async () => {
+    picked = await batchManifest('plugs-130', 7, 130);
+    const before = (await snapshot()).pool!.remaining;
+    const progress: number[] = [];
+    const off = core.on((e) => {
+      if (e.type === 'pool-import') progress.push(e.done);
+    });
+    expect(await call('importPool')).toMatchObject({ ok: true, value: { added: 130, remaining: before + 130 } });
+    off();
+    expect(progress).toEqual([64, 128, 130]);
   });
 });

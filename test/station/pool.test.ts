@@ -43,8 +43,9 @@ describe('identity pool from an offline batch', () => {
     );
 
     const imp = memoryIO(dir);
+    imp.isTTY = true; // the progress bar shows, then is cleared before the summary
     expect(await pool(['import', '--profile', 'demo-profile.json', join('out', manifestName)], imp)).toBe(0);
-    expect(imp.out).toContain('imported 3 identities');
+    expect(imp.out).toMatch(/\r\[#{30}\] 3\/3 identities checked {2}\d+\/s \r\x1b\[2Kimported 3 identities/);
 
     for (let i = 0; i < 2; i++) {
       writeFileSync(join(dir, `u${i}.json`), JSON.stringify({ chip: 'esp32', mac: `24:0a:c4:00:00:0${i}` }));

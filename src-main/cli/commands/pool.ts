@@ -8,6 +8,7 @@ import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
+import { Progress } from '../../batch/progress.ts';
 
 export const USAGE = `usage: factory-station pool import --profile P.json [--db FILE] MANIFEST.json
        factory-station pool status --profile P.json [--db FILE]
@@ -36,7 +37,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const path = resolve(io.cwd, manifestPath!);
       let manifest;
       try {
-        manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path, { category: product.category });
+        const progress = new Progress(io, 1, 'identities checked');
+        try {
+          manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path, { category: product.category }, (done, total) => progress.update(done, total));
+        } finally {
+          progress.finish();
+        }
       } catch (err) {
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;

@@ -48,6 +48,8 @@ class StationState {
   selected = $state<string | null>(null);
   /** A message for the whole app (bridge missing, unexpected error). */
   notice = $state<string | null>(null);
+  /** Verifiers checked so far by a running manifest import (Settings → Identity pool). */
+  poolCheck = $state<{ done: number; total: number } | null>(null);
 
   view(port: string): PortView {
     return this.views[port] ?? emptyView();
@@ -104,6 +106,9 @@ class StationState {
           if (v.result?.unit.id !== e.unitId) continue;
           if (e.status === 'failed') v.label = { status: 'failed', message: e.message ?? 'The label was not printed.' };
         }
+        break;
+      case 'pool-import':
+        this.poolCheck = { done: e.done, total: e.total };
         break;
       case 'ports':
         break;
