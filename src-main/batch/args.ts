@@ -64,8 +64,9 @@ station additions:
 Codes and IDs come from the system CSPRNG, are unique within the batch (and against --db), and
 never one of the 12 codes HomeKit forbids. Every accessory's identity is written to the journal
 (homekit_batch_<time>.journal in OUTDIR, fsync'ed) before its files, so a killed run resumes without
-issuing any identity twice. The journal, the values master and the .txt files contain setup
-codes: keep them secret.
+issuing any identity twice. Ctrl-C stops after the accessories in progress (exit 130; press it
+again to stop at once); continue with --resume. The journal, the values master and the .txt files
+contain setup codes: keep them secret.
 `;
 
 export type BatchArgs =
