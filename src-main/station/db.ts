@@ -65,6 +65,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE audit (
      id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, event TEXT NOT NULL,
      unit_id INTEGER, detail TEXT);`,
+  // 2: the next free pool identity and the count left, without scanning the used ones (a 100 000
+  // pool near its end took ~15 ms per query).
+  `CREATE INDEX pool_free ON pool(product, unit_id, id);`,
 ];
 
 type Row = Record<string, unknown>;

@@ -1,5 +1,6 @@
 // Station data layer: profiles, engineer PIN, database guarantees, history/export commands.
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,12 +67,33 @@ describe('production database', () => {
   it('is created with mode 0600, migrated, and re-opens at the same schema', () => {
     const path = join(tmp(), 'db', 'station.db');
     const db = ProductionDb.open(path);
-    expect(db.schemaVersion).toBe(1);
+    expect(db.schemaVersion).toBe(2);
     db.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = ProductionDb.open(path);
-    expect(again.schemaVersion).toBe(1);
+    expect(again.schemaVersion).toBe(2);
     again.close();
+  });
+
+  it('a version-1 database gains the pool index, and pool lookups use it', () => {
+    const path = join(tmp(), 'v1.db');
+    ProductionDb.open(path).close();
+    const raw = new Database(path);
+    raw.exec('DROP INDEX pool_free');
+    raw.pragma('user_version = 1');
+    raw.close();
+    ProductionDb.open(path).close();
+    const check = new Database(path, { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      const plan = (sql: string) => (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('p') as { detail: string }[]).map((r) => r.detail).join(' | ');
+      expect(plan('SELECT COUNT(*) AS n FROM pool WHERE product = ? AND unit_id IS NULL')).toMatch(/USING COVERING INDEX pool_free/);
+      const next = plan('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1');
+      expect(next).toMatch(/USING INDEX pool_free/);
+      expect(next).not.toMatch(/TEMP B-TREE/); // already in id order: no sort
+    } finally {
+      check.close();
+    }
   });
 
   it('reserves one identity per MAC (idempotent) and never reuses a code', () => {
