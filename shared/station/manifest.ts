@@ -38,11 +38,6 @@ function unhex(text: unknown, length: number): Uint8Array | undefined {
   return hexToBytes(text);
 }
 
-export function serializePoolManifest(m: PoolManifest): string {
-  const entries = m.identities.map((u) => ({ name: u.name, setupCode: u.setupCode, setupId: u.setupId, payload: u.payload, salt: hex(u.salt), verifier: hex(u.verifier) }));
-  return [...poolManifestText(m, entries)].join('');
-}
-
 /** One identity as the manifest stores it (salt and verifier in hex). */
 export interface PoolManifestEntry {
   name?: string | undefined;

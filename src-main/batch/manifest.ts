@@ -3,7 +3,7 @@
 // unique against the production database.
 import { existsSync } from 'node:fs';
 import { writeFileAtomicFrom, CliError } from '../cli/io.ts';
-import { poolManifestText } from '../../shared/station/manifest.ts';
+import { poolManifestText, type PoolManifestEntry } from '../../shared/station/manifest.ts';
 import type { IdentityKind } from '../../shared/batch/identities.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
 
@@ -23,18 +23,8 @@ export async function openIdentityRegistry(path: string): Promise<IdentityRegist
   };
 }
 
-export interface ManifestUnit {
-  name: string;
-  setupCode: string;
-  setupId: string;
-  payload: string;
-  /** Hex, as the journal holds it. */
-  salt: string;
-  verifier: string;
-}
-
 /** Writes the manifest a unit at a time (a 100 000-accessory manifest is ~130 MB of text). */
-export async function writeBatchManifest(path: string, run: JournalRunRecord, units: Iterable<ManifestUnit>): Promise<void> {
+export async function writeBatchManifest(path: string, run: JournalRunRecord, units: Iterable<PoolManifestEntry>): Promise<void> {
   const head = { runId: run.runId, createdAt: run.createdAt, category: run.settings.category };
   await writeFileAtomicFrom(path, poolManifestText(head, units), 0o600);
 }
