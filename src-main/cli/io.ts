@@ -1,6 +1,6 @@
 // Plumbing shared by every command: injectable output streams (so tests run commands in-process),
 // a typed "operator error" that becomes one line on stderr, and atomic file writes.
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { ensureDirSync } from '../ensure-dir.ts';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -85,35 +85,31 @@ export function fileWriteError(path: string, err: unknown): Error {
 
 /** Write via a temp file in the same directory, then rename: readers never see half a file. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void> {
-  ensureDirSync(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, data, mode === undefined ? undefined : { mode });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw fileWriteError(path, err);
-  }
+  await writeFileAtomicFrom(path, [data], mode);
 }
 
 /** Text gathered per write of a streamed file: few system calls, little memory. */
 const STREAM_CHUNK = 1 << 20;
 
 /**
- * Like writeFileAtomic, for text produced piece by piece (a large batch's master files): the
- * whole text never has to be one string in memory.
+ * writeFileAtomic for content produced piece by piece (a large batch's master files): the whole
+ * text never has to be one string in memory.
  */
-export async function writeFileAtomicFrom(path: string, pieces: Iterable<string>, mode?: number): Promise<void> {
+export async function writeFileAtomicFrom(path: string, pieces: Iterable<string | Uint8Array>, mode?: number): Promise<void> {
   ensureDirSync(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx', mode);
     try {
+      // FileHandle.writeFile writes all of its data, from the current position.
       let pending = '';
       for (const piece of pieces) {
-        pending += piece;
-        if (pending.length >= STREAM_CHUNK) {
-          await handle.writeFile(pending); // writes all of it, from the current position
+        if (typeof piece !== 'string') {
+          if (pending) await handle.writeFile(pending);
+          pending = '';
+          await handle.writeFile(piece);
+        } else if ((pending += piece).length >= STREAM_CHUNK) {
+          await handle.writeFile(pending);
           pending = '';
         }
       }
