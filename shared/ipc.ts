@@ -83,6 +83,8 @@ export interface PoolStatus {
 export interface PoolImportReply {
   file: string;
   added: number;
+  /** Entries not imported because their setup code was already issued ("units[17] (setup ID K05T)"). */
+  skipped: string[];
   remaining: number;
 }
 

@@ -24,6 +24,9 @@ export interface PoolManifest {
   identities: PoolIdentity[];
 }
 
+/** Why importing a valid manifest added nothing. */
+export const NOTHING_NEW = 'every setup code in it was already issued for this product (imported before?): nothing imported';
+
 export class ManifestError extends Error {
   constructor(source: string, where: string, detail: string) {
     super(`${source}: ${where}: ${detail}`);
@@ -105,7 +108,7 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
   const codes = new Set<string>();
   const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
     const name = typeof raw?.name === 'string' ? raw.name : undefined;
-    const where = entryName(i, name);
+    const where = poolEntryName(i, typeof raw?.setupId === 'string' && isValidSetupId(raw.setupId) ? raw.setupId : undefined);
     if (typeof raw?.setupCode !== 'string' || !isValidSetupCode(raw.setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'not a valid, allowed setup code');
     if (typeof raw.setupId !== 'string' || !isValidSetupId(raw.setupId)) throw new ManifestError(source, `${where}.setupId`, 'must be 4 characters 0-9/A-Z');
     const salt = unhex(raw.salt, SRP_SALT_LENGTH);
@@ -129,10 +132,14 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
 export function checkPoolVerifier(manifest: PoolManifest, index: number, source = 'manifest'): void {
   const u = manifest.identities[index]!;
   if (hex(computeVerifier(u.setupCode, u.salt)) !== hex(u.verifier)) {
-    throw new ManifestError(source, `${entryName(index, u.name)}.verifier`, 'does not match its setup code and salt');
+    throw new ManifestError(source, `${poolEntryName(index, u.setupId)}.verifier`, 'does not match its setup code and salt');
   }
 }
 
-function entryName(index: number, name: string | undefined): string {
-  return `units[${index}]${name !== undefined ? ` (${name})` : ''}`;
+/**
+ * How messages name an entry: position and setup ID. Not its file name — with the batch's default
+ * file id that is the setup code, a secret that must not reach a terminal or a log.
+ */
+export function poolEntryName(index: number, setupId: string | undefined): string {
+  return `units[${index}]${setupId !== undefined ? ` (setup ID ${setupId})` : ''}`;
 }

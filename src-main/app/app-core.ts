@@ -27,7 +27,7 @@ import type {
   PoolImportReply,
   ProvisionReply,
 } from '../../shared/ipc.ts';
-import { checkPoolVerifier, ManifestError, readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
+import { checkPoolVerifier, ManifestError, NOTHING_NEW, poolEntryName, readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
 import { readInputFile } from '../input-file.ts';
 import { ProfileError, validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
@@ -230,9 +230,10 @@ export class AppCore {
     try {
       const manifest = readPoolManifest(new TextDecoder().decode(await readInputFile(path)), file, { category: product.category });
       await this.verifyPoolEntries(manifest, file);
-      const added = this.db.importPool(product.id, manifest.identities);
+      const { added, skipped } = this.db.importPool(product.id, manifest.identities);
+      if (added === 0 && skipped.length > 0) throw new ManifestError(file, 'units', NOTHING_NEW);
       this.emitSnapshot();
-      return { file, added, remaining: this.db.poolRemaining(product.id) };
+      return { file, added, skipped: skipped.map((i) => poolEntryName(i, manifest.identities[i]!.setupId)), remaining: this.db.poolRemaining(product.id) };
     } catch (err) {
       if (err instanceof ManifestError) throw new AppError('manifest-invalid', err.message);
       const code = (err as NodeJS.ErrnoException).code;

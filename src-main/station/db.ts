@@ -35,6 +35,12 @@ export interface PoolIdentityRow {
   verifier: Uint8Array;
 }
 
+export interface PoolImportResult {
+  added: number;
+  /** Positions (in the list given) of identities not added: their setup code was already issued. */
+  skipped: number[];
+}
+
 export interface UnitFilter extends UnitQuery {
   product?: string;
 }
@@ -287,19 +293,25 @@ export class ProductionDb {
     return rows.map(toRecord);
   }
 
-  importPool(product: string, identities: readonly PoolIdentityRow[]): number {
+  /**
+   * Adds identities to the product's pool, in order, in one transaction. An identity whose setup
+   * code the product already issued (a unit provisioned since the batch was made, or the same
+   * manifest imported twice) is skipped, never added: the rest of the batch stays usable.
+   */
+  importPool(product: string, identities: readonly PoolIdentityRow[]): PoolImportResult {
     const insert = this.db.prepare(`INSERT INTO pool (product, setup_code, setup_id, salt, verifier, imported_at) VALUES (?, ?, ?, ?, ?, ?)`);
-    const tx = this.db.transaction(() => {
-      let added = 0;
+    const useCode = this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)');
+    const tx = this.db.transaction((): PoolImportResult => {
+      const skipped: number[] = [];
       const now = this.now();
-      for (const i of identities) {
-        if (this.isCodeUsed(product, i.setupCode)) throw new Error(`identity with setup ID ${i.setupId}: its setup code was already issued for this product`);
+      identities.forEach((i, index) => {
+        if (this.isCodeUsed(product, i.setupCode)) return void skipped.push(index);
         insert.run(product, i.setupCode, i.setupId, Buffer.from(i.salt), Buffer.from(i.verifier), now);
-        this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)').run(product, i.setupCode);
-        added++;
-      }
-      this.auditRow('pool-import', null, { product, count: added });
-      return added;
+        useCode.run(product, i.setupCode);
+      });
+      const added = identities.length - skipped.length;
+      this.auditRow('pool-import', null, { product, count: added, skipped: skipped.length });
+      return { added, skipped };
     });
     return tx.immediate();
   }

@@ -86,7 +86,7 @@ describe('identity pool in the app', () => {
     doc.units[1].verifier = doc.units[0].verifier;
     picked = join(root, 'damaged.json');
     writeFileSync(picked, JSON.stringify(doc));
-    expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'manifest-invalid', message: expect.stringContaining('damaged.json: units[1]') } });
+    expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'manifest-invalid', message: expect.stringMatching(/^damaged\.json: units\[1\] \(setup ID [0-9A-Z]{4}\)\.verifier: does not match/) } });
     expect((await snapshot()).pool).toEqual({ remaining: 0 });
   });
 
@@ -98,11 +98,11 @@ describe('identity pool in the app', () => {
     const off = core.on((e) => {
       if (e.type === 'pool-import') progress.push(e);
     });
-    expect(await call('importPool')).toEqual({ ok: true, value: { file: name, added: 3, remaining: 3 } });
+    expect(await call('importPool')).toEqual({ ok: true, value: { file: name, added: 3, skipped: [], remaining: 3 } });
     off();
     expect(progress).toEqual([{ type: 'pool-import', done: 3, total: 3 }]);
     expect((await snapshot()).pool).toEqual({ remaining: 3 });
-    expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'manifest-invalid', message: expect.stringContaining('already issued') } });
+    expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'manifest-invalid', message: expect.stringContaining('already issued for this product (imported before?): nothing imported') } });
     expect((await snapshot()).pool).toEqual({ remaining: 3 });
   });
 
@@ -162,5 +162,19 @@ describe('identity pool in the app', () => {
     expect(await call('importPool')).toMatchObject({ ok: true, value: { added: 130, remaining: before + 130 } });
     off();
     expect(progress).toEqual([64, 128, 130]);
+  });
+
+  it('a manifest partly issued already: the new identities are added, the others skipped and named by setup ID', async () => {
+    // One identity from the manifest imported above (its code is issued) plus two new ones.
+    const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const fresh = JSON.parse(readFileSync(await batchManifest('plugs-more', 7, 2), 'utf8'));
+    const mixed = { ...fresh, units: [fresh.units[0], old.units[2], fresh.units[1]] };
+    picked = join(root, 'mixed.json');
+    writeFileSync(picked, JSON.stringify(mixed));
+    const before = (await snapshot()).pool!.remaining;
+    const r = (await call('importPool')) as { ok: boolean; value: { added: number; skipped: string[]; remaining: number } };
+    expect(r.value).toMatchObject({ added: 2, skipped: [`units[1] (setup ID ${old.units[2].setupId})`], remaining: before + 2 });
+    // the names in messages never carry the setup code (the default file names do)
+    expect(JSON.stringify(r)).not.toContain(old.units[2].setupCode);
   });
 });

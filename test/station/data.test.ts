@@ -118,11 +118,13 @@ describe('production database', () => {
     const db = ProductionDb.open(join(tmp(), 's.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
     const pool = [fresh(1), fresh(2), fresh(3)];
-    expect(db.importPool('p', pool)).toBe(3);
-    expect(() => db.importPool('p', [fresh(1)])).toThrow(/already issued/);
+    expect(db.importPool('p', pool)).toEqual({ added: 3, skipped: [] });
+    // an identity whose code the product already issued is skipped; the rest of the import is added
+    expect(db.importPool('p', [fresh(1), fresh(4)])).toEqual({ added: 1, skipped: [0] });
+    expect(db.poolRemaining('p')).toBe(4);
     const got = ['01', '02'].map((m) => db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:00:${m}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: (c, i) => `X-HM://${i}`, fresh: () => { throw new Error('not used'); } }).unit);
     expect(got.map((u) => u.setupCode)).toEqual([pool[0]!.setupCode, pool[1]!.setupCode]);
-    expect(db.poolRemaining('p')).toBe(1);
+    expect(db.poolRemaining('p')).toBe(2);
     db.close();
   });
 

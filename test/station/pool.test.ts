@@ -46,6 +46,10 @@ describe('identity pool from an offline batch', () => {
     imp.isTTY = true; // the progress bar shows, then is cleared before the summary
     expect(await pool(['import', '--profile', 'demo-profile.json', join('out', manifestName)], imp)).toBe(0);
     expect(imp.out).toMatch(/\r\[#{30}\] 3\/3 identities checked {2}\d+\/s \r\x1b\[2Kimported 3 identities/);
+    // the same manifest again adds nothing and says so
+    await expect(pool(['import', '--profile', 'demo-profile.json', join('out', manifestName)], memoryIO(dir))).rejects.toThrow(
+      /already issued for this product \(imported before\?\): nothing imported/,
+    );
 
     for (let i = 0; i < 2; i++) {
       writeFileSync(join(dir, `u${i}.json`), JSON.stringify({ chip: 'esp32', mac: `24:0a:c4:00:00:0${i}` }));
@@ -66,5 +70,18 @@ describe('identity pool from an offline batch', () => {
     expect(registry.isTaken('setupId', manifest.identities[0]!.setupId)).toBe(true);
     expect(registry.isTaken('setupCode', '13572468')).toBe(false);
     registry.close();
+
+    // a manifest partly issued already: the new identities go in, the others are listed on stderr
+    // by setup ID (never by file name: with the default file id that is the setup code)
+    const b2 = memoryIO(dir);
+    expect(await batch(['--count', '2', '--prefix', 'Plug', '--cid', '7', '--size', '0x6000', '--outdir', 'out2', '--labels', 'none'], b2), b2.err).toBe(0);
+    const second = JSON.parse(readFileSync(join(dir, 'out2', readdirSync(join(dir, 'out2')).find((f) => f.startsWith('homekit_manifest_'))!), 'utf8'));
+    const first = JSON.parse(readFileSync(join(dir, 'out', manifestName), 'utf8'));
+    writeFileSync(join(dir, 'mixed.json'), JSON.stringify({ ...second, units: [second.units[0], first.units[0], second.units[1]] }));
+    const mixed = memoryIO(dir);
+    expect(await pool(['import', '--profile', 'demo-profile.json', 'mixed.json'], mixed)).toBe(0);
+    expect(mixed.out).toBe('imported 2 identities; 3 in the pool of demo-smart-plug\n');
+    expect(mixed.err).toBe(`${join(dir, 'mixed.json')}: skipped 1 whose setup code was already issued for this product (never put in the pool): units[1] (setup ID ${first.units[0].setupId})\n`);
+    expect(mixed.err).not.toContain(first.units[0].setupCode);
   }, 120_000);
 });

@@ -6,7 +6,7 @@ import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../args.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
-import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
+import { parsePoolManifest, ManifestError, NOTHING_NEW, poolEntryName } from '../../../shared/station/manifest.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 import { Progress } from '../../batch/progress.ts';
 
@@ -14,7 +14,8 @@ export const USAGE = `usage: factory-station pool import --profile P.json [--db 
        factory-station pool status --profile P.json [--db FILE]
 
 import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
-        them to the product's pool; a code already issued for the product is refused.
+        them to the product's pool; identities whose setup code the product already issued are
+        skipped and listed by setup ID.
 status  prints how many pool identities are left.
 `;
 
@@ -47,12 +48,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;
       }
-      try {
-        const added = db.importPool(product.id, manifest.identities);
-        io.stdout(`imported ${added} identities; ${db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
-      } catch (err) {
-        throw new CliError(`${path}: ${(err as Error).message}`, 1);
-      }
+      const { added, skipped } = db.importPool(product.id, manifest.identities);
+      if (added === 0 && skipped.length > 0) throw new CliError(`${path}: ${NOTHING_NEW}`, 1);
+      if (skipped.length > 0) io.stderr(skippedReport(path, skipped.map((i) => poolEntryName(i, manifest.identities[i]!.setupId))));
+      io.stdout(`imported ${added} identities; ${db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
     } else {
       io.stdout(`${db.poolRemaining(product.id)} identities left in the pool of ${product.id}\n`);
     }
@@ -60,4 +59,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+/** Entries left out because the product already issued their setup code (a few named, then a count). */
+function skippedReport(path: string, entries: string[], shown = 10): string {
+  const more = entries.length > shown ? ` and ${entries.length - shown} more` : '';
+  return `${path}: skipped ${entries.length} whose setup code was already issued for this product (never put in the pool): ${entries.slice(0, shown).join(', ')}${more}\n`;
 }
