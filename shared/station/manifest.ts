@@ -24,9 +24,6 @@ export interface PoolManifest {
   identities: PoolIdentity[];
 }
 
-/** Why importing a valid manifest added nothing. */
-export const NOTHING_NEW = 'every setup code in it was already issued for this product (imported before?): nothing imported';
-
 export class ManifestError extends Error {
   constructor(source: string, where: string, detail: string) {
     super(`${source}: ${where}: ${detail}`);

@@ -27,7 +27,8 @@ import type {
   PoolImportReply,
   ProvisionReply,
 } from '../../shared/ipc.ts';
-import { checkPoolVerifier, ManifestError, NOTHING_NEW, poolEntryName, readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
+import { checkPoolVerifier, ManifestError, readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
+import { addManifestToPool } from '../station/pool-import.ts';
 import { readInputFile } from '../input-file.ts';
 import { ProfileError, validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
@@ -213,8 +214,8 @@ export class AppCore {
 
   /**
    * Adds a batch manifest's identities to the active product's pool. Every entry is checked and
-   * its verifier recomputed first (the manifest's category must be the product's; a code already
-   * issued for the product refuses the whole file), so nothing is imported from a bad file.
+   * its verifier recomputed first (the manifest's category must be the product's), so nothing is
+   * imported from a bad file; codes the product already issued are skipped (addManifestToPool).
    */
   async importPool(): Promise<PoolImportReply | null> {
     const station = this.requireStation();
@@ -230,10 +231,9 @@ export class AppCore {
     try {
       const manifest = readPoolManifest(new TextDecoder().decode(await readInputFile(path)), file, { category: product.category });
       await this.verifyPoolEntries(manifest, file);
-      const { added, skipped } = this.db.importPool(product.id, manifest.identities);
-      if (added === 0 && skipped.length > 0) throw new ManifestError(file, 'units', NOTHING_NEW);
+      const { added, skipped } = addManifestToPool(this.db, product.id, manifest, file);
       this.emitSnapshot();
-      return { file, added, skipped: skipped.map((i) => poolEntryName(i, manifest.identities[i]!.setupId)), remaining: this.db.poolRemaining(product.id) };
+      return { file, added, skipped, remaining: this.db.poolRemaining(product.id) };
     } catch (err) {
       if (err instanceof ManifestError) throw new AppError('manifest-invalid', err.message);
       const code = (err as NodeJS.ErrnoException).code;

@@ -6,7 +6,8 @@ import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../args.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
-import { parsePoolManifest, ManifestError, NOTHING_NEW, poolEntryName } from '../../../shared/station/manifest.ts';
+import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
+import { addManifestToPool } from '../../station/pool-import.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 import { Progress } from '../../batch/progress.ts';
 
@@ -36,21 +37,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     db.upsertProduct(product);
     if (sub === 'import') {
       const path = resolve(io.cwd, manifestPath!);
-      let manifest;
+      const progress = new Progress(io, 1, 'identities checked');
+      let outcome;
       try {
-        const progress = new Progress(io, 1, 'identities checked');
-        try {
-          manifest = parsePoolManifest(new TextDecoder().decode(await readInputFile(path)), path, { category: product.category }, (done, total) => progress.update(done, total));
-        } finally {
-          progress.finish();
-        }
+        const text = new TextDecoder().decode(await readInputFile(path));
+        const manifest = parsePoolManifest(text, path, { category: product.category }, (done, total) => progress.update(done, total));
+        progress.finish();
+        outcome = addManifestToPool(db, product.id, manifest, path);
       } catch (err) {
+        progress.finish();
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;
       }
-      const { added, skipped } = db.importPool(product.id, manifest.identities);
-      if (added === 0 && skipped.length > 0) throw new CliError(`${path}: ${NOTHING_NEW}`, 1);
-      if (skipped.length > 0) io.stderr(skippedReport(path, skipped.map((i) => poolEntryName(i, manifest.identities[i]!.setupId))));
+      const { added, skipped } = outcome;
+      if (skipped.length > 0) io.stderr(skippedReport(path, skipped));
       io.stdout(`imported ${added} identities; ${db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
     } else {
       io.stdout(`${db.poolRemaining(product.id)} identities left in the pool of ${product.id}\n`);
