@@ -7,9 +7,10 @@
 // code would be lost. The renderer unwraps the envelope into a typed StationApiError.
 import type { LabelSpec } from './label/index.ts';
 import type { ProductProfile, StationChip } from './station/profile.ts';
-import type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
+import type { AttemptQuery, AttemptSummary, ProvisionResult, ShiftCounters, StationEvent, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
+import type { Failure, PortPhase, PortState, Stage } from './station/port-state.ts';
 
-export type { ProvisionResult, ShiftCounters, StationEvent, StationPort, UnitStatus, UnitSummary };
+export type { AttemptQuery, AttemptSummary, Failure, PortPhase, PortState, ProvisionResult, ShiftCounters, Stage, StationEvent, UnitStatus, UnitSummary };
 
 /** Error codes that cross the bridge. Station failures keep their own code in `detail`-free form. */
 export type IpcErrorCode =
@@ -49,12 +50,29 @@ export type DemoFault = 'corrupt-write' | 'unplug' | 'stall' | 'no-download-mode
 export const DEMO_CHIPS: readonly DemoChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
 export const DEMO_FAULTS: readonly DemoFault[] = ['corrupt-write', 'unplug', 'stall', 'no-download-mode'];
 
-/** A port as the operator screen shows it: the station's state plus what we know of the chip. */
-export interface PortCard extends StationPort {
-  chip: string | null;
-  mac: string | null;
-  /** Demo ports can be unplugged; an unplugged demo port stays listed so it can be re-plugged. */
+/** A bench slot as the engineer configures it (Settings → Bench slots). */
+export interface SlotConfig {
+  /** The physical port: `usb:<location>` or `path:<device path>`. */
+  key: string;
+  /** The number on the tile and the label (1–99), stable across re-plugs. */
+  slot: number;
+  /** Optional name ("Left jig"); null: "Slot <n>". */
+  name: string | null;
+}
+
+/** One tile of the operator's grid: a slot, the port now in it, and the station's model of that port. */
+export interface SlotTile {
+  slot: number;
+  /** The engineer's name, else "Slot <n>". */
+  name: string;
+  key: string;
+  /** The port path to act on ('' when no board was seen in this slot in this session). */
+  path: string;
   plugged: boolean;
+  virtual: boolean;
+  /** The USB bridge ("Silicon Labs CP2102 …", "Virtual ESP32-S3"). */
+  description: string;
+  state: PortState;
 }
 
 export interface ProductSummary {
@@ -64,6 +82,8 @@ export interface ProductSummary {
   labelSize: { widthMm: number; heightMm: number };
   printer: { name: string | null; mode: 'print' | 'pdf' };
   locked: boolean;
+  /** Labels are scanned back on the unit's tile before the unit counts as done. */
+  scanBack: boolean;
 }
 
 export interface AppSettings {
@@ -92,7 +112,10 @@ export interface AppSnapshot {
   product: ProductSummary | null;
   /** Why no product is active (a broken profile file), in plain words. */
   productError: string | null;
-  ports: PortCard[];
+  /** Every slot, by number: plugged or not, always shown. */
+  tiles: SlotTile[];
+  slots: SlotConfig[];
+  /** This shift (since the engineer last reset it; survives profile changes and restarts). */
   counters: ShiftCounters;
   demo: boolean;
   settings: AppSettings;
@@ -147,7 +170,13 @@ export type LabelOutcome = { status: 'printed'; unitId: number; printer: string 
 export type ProvisionReply =
   | { kind: 'done'; result: ProvisionResult; label: LabelOutcome | { status: 'failed'; message: string } }
   | { kind: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
-  | { kind: 'failed'; port: string; unitId?: number; stage: string; code: string; message: string; nextStep: string };
+  | ({ kind: 'failed'; port: string; unitId?: number } & Failure);
+
+/** What a label scan on a tile decided. */
+export interface ScanReply {
+  ok: boolean;
+  message: string;
+}
 
 /** Events pushed to the renderer: the station's own plus the app's snapshot updates. */
 export type AppEvent =
@@ -167,7 +196,17 @@ export interface StationMethods {
   retry: [[port: string], ProvisionReply];
   printLabel: [[unitId: number], LabelOutcome];
   getLabel: [[unitId: number], ProvisionResult];
+  /** Starts every plugged slot that is ready (new board); returns the ports started. */
+  provisionAllReady: [[], string[]];
+  /** A label's QR scanned on the tile of `port` (scan-back). */
+  scanLabel: [[port: string, text: string], ScanReply];
   listUnits: [[filter: HistoryFilter], UnitSummary[]];
+  listAttempts: [[filter: AttemptQuery], AttemptSummary[]];
+  /** Engineer: renumber / rename slots. */
+  saveSlots: [[slots: SlotConfig[]], SlotConfig[]];
+  forgetSlot: [[key: string], void];
+  /** Engineer: start a new shift (counters from zero). */
+  resetShift: [[], ShiftCounters];
   exportManifest: [[], { path: string } | null];
   /** Opens a batch manifest (native dialog) and adds its identities to the active product's pool; null when cancelled. */
   importPool: [[], PoolImportReply | null];
@@ -198,9 +237,15 @@ export const STATION_METHODS = [
   'confirmReflash',
   'declineReflash',
   'retry',
+  'provisionAllReady',
+  'scanLabel',
   'printLabel',
   'getLabel',
   'listUnits',
+  'listAttempts',
+  'saveSlots',
+  'forgetSlot',
+  'resetShift',
   'exportManifest',
   'importPool',
   'setSettings',

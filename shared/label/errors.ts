@@ -7,6 +7,7 @@ export type LabelElement =
   | 'productName'
   | 'serial'
   | 'mac'
+  | 'unit'
   | 'logo';
 
 /**

@@ -55,6 +55,8 @@ export interface LabelSpec {
   showProductName?: boolean;
   showSerial?: boolean;
   showMac?: boolean;
+  /** The unit line: short unit number and bench slot ("Unit 1234 · Slot 3"), which tie the label to its board. */
+  showUnit?: boolean;
   logo?: LabelLogo;
   /** White border kept free of text and QR modules (the quiet zone may lie in it). Default 1. */
   marginMm?: number;
@@ -80,9 +82,11 @@ export interface LabelData {
   productName?: string;
   serial?: string;
   mac?: string;
+  /** The unit line (see LabelSpec.showUnit). */
+  unit?: string;
 }
 
-export type LabelTextElement = 'setupCode' | 'productName' | 'serial' | 'mac';
+export type LabelTextElement = 'setupCode' | 'productName' | 'serial' | 'mac' | 'unit';
 
 /** One line of text. Renderers draw it left-aligned at xMm on baselineMm in Helvetica. */
 export interface LabelTextLine {
@@ -185,6 +189,7 @@ export function validateLabelSpec(
       productName: sample.productName,
       serial: sample.serial,
       mac: sample.mac ?? 'DD:DD:DD:DD:DD:DD',
+      unit: sample.unit ?? WORST_CASE_UNIT_LINE,
     };
     const layout = layoutInternal(spec, data, true);
     if ((options.forPdf ?? true) && layout.logo?.mimeType === 'image/svg+xml') {
@@ -196,6 +201,9 @@ export function validateLabelSpec(
   }
   return problems;
 }
+
+/** Widest unit line the station prints: a 7-digit unit number in a 2-digit slot. */
+export const WORST_CASE_UNIT_LINE = 'Unit 8888888 · Slot 88';
 
 // Espressif README example with product data: version 2 at M, 3 at Q.
 const WORST_CASE_PAYLOAD = 'X-HM://0E8NKO6YU7OSX0CZ067T6WCYA44AY9S';
@@ -276,7 +284,7 @@ interface StackContent {
 }
 
 function optionalLine(
-  element: 'productName' | 'serial' | 'mac',
+  element: 'productName' | 'serial' | 'mac' | 'unit',
   shown: boolean | undefined,
   value: string | undefined,
   allowMissing: boolean,
@@ -303,6 +311,7 @@ function stackContent(spec: LabelSpec, r: ResolvedSpec, data: LabelData, allowMi
     ['productName', optionalLine('productName', spec.showProductName, data.productName, allowMissing)],
     ['serial', optionalLine('serial', spec.showSerial, data.serial, allowMissing)],
     ['mac', optionalLine('mac', spec.showMac, data.mac, allowMissing)],
+    ['unit', optionalLine('unit', spec.showUnit, data.unit, allowMissing)],
   ];
   for (const [element, text] of lines) {
     if (text === undefined) continue;

@@ -1,37 +1,12 @@
-// The provisioning state machine and the events the station streams to the UI and the CLI.
+// The events the station streams to the UI and the CLI, and the unit records they mention.
 // Events never carry a setup code: only a successful result (for the label preview) does.
-import type { PipelineState } from './states.ts';
+import type { Failure, PortState, Stage } from './port-state.ts';
 
-/** Pipeline stages in order; a unit moves forward only along this list. */
-export const STAGES = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'] as const;
-export type Stage = (typeof STAGES)[number];
-
-/** Where a port's pipeline can be; failures are named by the stage that failed. */
-export type PortState =
-  | { kind: 'idle' }
-  | { kind: 'running'; stage: Stage; unitId?: number }
-  | { kind: 'needs-confirmation'; unitId: number; mac: string; setupId: string }
-  | { kind: 'failed'; stage: Stage; unitId?: number; code: string; message: string; nextStep: string }
-  | { kind: 'done'; unitId: number };
-
-/**
- * Coarse transitions of the UI's view of a port (from → to kinds). The pipeline itself moves along
- * the finer stage-by-stage table in ./states.ts (PIPELINE_TRANSITIONS), which the Station enforces.
- */
-export const TRANSITIONS: Readonly<Record<PortState['kind'], readonly PortState['kind'][]>> = {
-  idle: ['running'],
-  running: ['running', 'needs-confirmation', 'failed', 'done'],
-  'needs-confirmation': ['running', 'idle'],
-  failed: ['running', 'idle'],
-  done: ['running', 'idle'],
-};
-
-export function canTransition(from: PortState['kind'], to: PortState['kind']): boolean {
-  return TRANSITIONS[from].includes(to);
-}
+export { STAGES, type Failure, type PortState, type Stage } from './port-state.ts';
 
 /** Unit status as recorded in the production database. */
-export type UnitStatus = 'reserved' | 'flashing' | 'verified' | 'label-pending' | 'done' | 'failed';
+export type UnitStatus = 'reserved' | 'flashing' | 'verified' | 'label-pending' | 'label-printed' | 'done' | 'failed';
+export const UNIT_STATUSES: readonly UnitStatus[] = ['reserved', 'flashing', 'verified', 'label-pending', 'label-printed', 'done', 'failed'];
 
 /** A unit without its secrets. No payload either: the X-HM:// payload encodes the setup code. */
 export interface UnitSummary {
@@ -48,12 +23,18 @@ export interface UnitSummary {
   createdAt: string;
   updatedAt: string;
   labelPrintCount: number;
+  /** Bench slot of the unit's last flash (null: not flashed in a numbered slot). */
+  slot: number | null;
+  /** When the label's QR was scanned back on this unit's tile (scan-back products), else null. */
+  labelVerifiedAt: string | null;
 }
 
 /** How units are searched (history screen, CLI, database). */
 export interface UnitQuery {
-  /** Full or partial MAC (any separators). */
+  /** Full or partial MAC in any common form (colons, dashes, none; any case). */
   mac?: string;
+  /** A scanned label: the X-HM:// payload (finds its unit; a label of another product finds none). */
+  payload?: string;
   setupId?: string;
   status?: UnitStatus;
   /** ISO date or time, inclusive. */
@@ -72,22 +53,50 @@ export interface ShiftCounters {
 export type StationEvent =
   | { type: 'stage'; port: string; unitId?: number; stage: Stage; percent: number; message: string }
   | { type: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
-  | { type: 'failure'; port: string; unitId?: number; stage: Stage; code: string; message: string; nextStep: string }
+  | ({ type: 'failure'; port: string; unitId?: number } & Failure)
   | { type: 'done'; port: string; unit: UnitSummary; reflashed: boolean }
-  | { type: 'label'; unitId: number; status: 'printed' | 'pending' | 'failed'; message?: string }
-  | { type: 'ports'; ports: StationPort[] }
+  | { type: 'label'; unitId: number; status: 'printed' | 'failed' | 'verified' | 'mismatch'; message?: string }
   | { type: 'counters'; counters: ShiftCounters }
-  /** Every move of a port's state machine (shared/station/states.ts), for logs and tests. */
-  | { type: 'state'; port: string; state: PipelineState; unitId?: number }
-  /** A port appeared or went away (reported to Station.portChanged by the port watcher). */
-  | { type: 'port'; port: string; change: 'attached' | 'detached' };
+  /** Every change of a port's model (shared/station/port-state.ts): the UI is a pure view of these. */
+  | { type: 'port-state'; port: string; state: PortState };
 
-export interface StationPort {
-  path: string;
-  description: string;
-  virtual: boolean;
-  state: PortState;
+/** What was tried on the bench: one row per run, print and scan (history of attempts). */
+export type AttemptKind = 'provision' | 'retry' | 'reflash' | 'print' | 'scan';
+export const ATTEMPT_KINDS: readonly AttemptKind[] = ['provision', 'retry', 'reflash', 'print', 'scan'];
+export type AttemptOutcome = 'ok' | 'failed' | 'needs-confirmation';
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['ok', 'failed', 'needs-confirmation'];
+
+export interface AttemptSummary {
+  id: number;
+  at: string;
+  station: string;
+  product: string;
+  port: string | null;
+  slot: number | null;
+  unitId: number | null;
+  mac: string | null;
+  setupId: string | null;
+  kind: AttemptKind;
+  outcome: AttemptOutcome;
+  /** Where a failed attempt stopped, and why (operator words, never a setup code). */
+  stage: string | null;
+  code: string | null;
+  message: string | null;
+  durationMs: number | null;
 }
+
+export interface AttemptQuery {
+  /** Full or partial MAC in any common form (colons, dashes, none; any case). */
+  mac?: string;
+  setupId?: string;
+  unitId?: number;
+  outcome?: AttemptOutcome;
+  kind?: AttemptKind;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
 
 /** What a successful provision (or a reprint) hands the label preview. */
 export interface ProvisionResult {

@@ -26,6 +26,11 @@ export interface ProductProfile {
   verify?: 'md5' | 'readback';
   label: LabelSpec;
   printer?: { name?: string; mode: 'print' | 'pdf' };
+  /**
+   * Scan-back: after printing, the operator scans the label's QR on the unit's tile (a USB barcode
+   * scanner types it); the unit is done only when the scan matches its own unit.
+   */
+  scanBack?: boolean;
   /** Engineer PIN lock: an scrypt hash; while set, operators cannot change the profile. */
   lock?: { pinHash: string };
 }
@@ -108,18 +113,22 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
     printer = { mode: oneOf(pr.mode ?? 'print', 'printer.mode', ['print', 'pdf'] as const) };
     if (pr.name !== undefined) printer.name = str(pr.name, 'printer.name', 256);
   }
+  const scanBack = bool(p.scanBack, 'scanBack');
   let lock: ProductProfile['lock'];
   if (p.lock !== undefined) lock = { pinHash: str(obj(p.lock, 'lock').pinHash, 'lock.pinHash', 512) };
 
-  const known = new Set(['schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'lock', '$schema', 'description']);
+  const known = new Set(['schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'scanBack', 'lock', '$schema', 'description']);
   for (const k of Object.keys(p)) if (!known.has(k)) fail(k, 'unknown field');
 
-  return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, label, printer, lock });
+  return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, label, printer, scanBack: scanBack || undefined, lock });
 }
 
 function validateLabel(v: unknown, productName: string, fail: (path: string, detail: string) => never): LabelSpec {
   if (!v || typeof v !== 'object' || Array.isArray(v)) fail('label', 'must be an object');
-  const spec = v as LabelSpec;
+  // The unit line (unit number + bench slot) ties a printed label to its board: on unless turned off.
+  const spec = { ...(v as LabelSpec) };
+  if (spec.showUnit === undefined) spec.showUnit = true;
+  else if (typeof spec.showUnit !== 'boolean') fail('label.showUnit', 'must be true or false');
   const size = spec.size;
   if (typeof size === 'string') {
     if (!Object.hasOwn(LABEL_PRESETS, size)) fail('label.size', `must be one of ${Object.keys(LABEL_PRESETS).join(', ')} or { widthMm, heightMm }`);
@@ -133,7 +142,10 @@ function validateLabel(v: unknown, productName: string, fail: (path: string, det
   } catch (err) {
     problems = [(err as Error).message];
   }
-  if (problems.length > 0) fail('label', problems.join('; '));
+  if (problems.length > 0) {
+    const hint = spec.showUnit ? ' (the unit line can be turned off with "showUnit": false)' : '';
+    fail('label', problems.join('; ') + hint);
+  }
   return spec;
 }
 

@@ -8,10 +8,10 @@ import type { AppCore } from './app-core.ts';
 import { toIpcError } from './errors.ts';
 import * as v from './validate.ts';
 
-/** The ports a port argument may name: the ones the app lists right now. */
+/** The ports a port argument may name: the ones the bench shows in a slot right now. */
 function knownPort(core: AppCore, value: unknown): string {
   const path = v.portPath(value);
-  if (!core.snapshot().ports.some((p) => p.path === path)) throw new v.ValidationError('port', 'is not a connected port');
+  if (!core.snapshot().tiles.some((t) => t.path === path && path !== '')) throw new v.ValidationError('port', 'is not a connected port');
   return path;
 }
 
@@ -45,6 +45,30 @@ export function createHandlers(core: AppCore): StationHandlers {
     async retry(...a) {
       const [port] = argsOf(a, 1);
       return core.retry(knownPort(core, port));
+    },
+    async provisionAllReady(...a) {
+      argsOf(a, 0);
+      return core.provisionAllReady();
+    },
+    async scanLabel(...a) {
+      const [port, text] = argsOf(a, 2);
+      return core.scanLabel(knownPort(core, port), v.scanText(text));
+    },
+    async listAttempts(...a) {
+      const [filter] = argsOf(a, 1);
+      return core.listAttempts(v.attemptFilter(filter));
+    },
+    async saveSlots(...a) {
+      const [slots] = argsOf(a, 1);
+      return core.saveSlots(v.slotList(v.jsonData(slots, 'slots', 100_000)));
+    },
+    async forgetSlot(...a) {
+      const [key] = argsOf(a, 1);
+      return core.forgetSlot(v.slotKey(key));
+    },
+    async resetShift(...a) {
+      argsOf(a, 0);
+      return core.resetShift();
     },
     async printLabel(...a) {
       const [id] = argsOf(a, 1);

@@ -1,7 +1,8 @@
 // Runtime checks for everything the renderer sends. TypeScript types vanish at the IPC boundary,
 // so each handler argument is checked here (plain Node, unit-tested) before it reaches a service.
-import { DEMO_CHIPS, DEMO_FAULTS, PROFILE_FILE_KINDS, type AppSettings, type DemoChipKind, type DemoFault, type HistoryFilter, type ProfileFileKind } from '../../shared/ipc.ts';
-import type { UnitStatus } from '../../shared/station/events.ts';
+import { DEMO_CHIPS, DEMO_FAULTS, PROFILE_FILE_KINDS, type AppSettings, type DemoChipKind, type DemoFault, type HistoryFilter, type ProfileFileKind, type SlotConfig } from '../../shared/ipc.ts';
+import { ATTEMPT_KINDS, ATTEMPT_OUTCOMES, UNIT_STATUSES, type AttemptQuery } from '../../shared/station/events.ts';
+import { payloadFromScan } from '../../shared/station/scan.ts';
 
 /** A renderer argument was refused. The message names the argument, never echoes secrets. */
 export class ValidationError extends Error {
@@ -83,20 +84,58 @@ export function profileFileKind(v: unknown): ProfileFileKind {
   return oneOf(v, 'kind', PROFILE_FILE_KINDS);
 }
 
-const STATUSES: readonly UnitStatus[] = ['reserved', 'flashing', 'verified', 'label-pending', 'done', 'failed'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** (Part of) a MAC in any common form: 24:0A:C4, 24-0a-c4, 240ac4, 240a.c4ff. */
+const MAC_TEXT = { max: 17, pattern: /^[0-9A-Fa-f:.\- ]+$/, hint: 'must be (part of) a MAC address' };
 
-export function historyFilter(v: unknown): HistoryFilter {
-  const o = plainObject(v, 'filter', ['mac', 'setupId', 'status', 'from', 'to', 'limit']);
-  const f: HistoryFilter = {};
+function commonFilter(o: Record<string, unknown>, f: { mac?: string; setupId?: string; from?: string; to?: string; limit?: number }): (k: string) => boolean {
   const present = (k: string) => o[k] !== undefined && o[k] !== '';
-  if (present('mac')) f.mac = text(o.mac, 'filter.mac', { max: 17, pattern: /^[0-9A-Fa-f:.-]+$/, hint: 'must be (part of) a MAC address' });
+  if (present('mac')) f.mac = text(o.mac, 'filter.mac', MAC_TEXT);
   if (present('setupId')) f.setupId = text(o.setupId, 'filter.setupId', { max: 4, min: 4, pattern: /^[0-9A-Za-z]{4}$/, hint: 'must be 4 letters or digits' }).toUpperCase();
-  if (present('status')) f.status = oneOf(o.status, 'filter.status', STATUSES);
   if (present('from')) f.from = text(o.from, 'filter.from', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
   if (present('to')) f.to = text(o.to, 'filter.to', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
   if (present('limit')) f.limit = whole(o.limit, 'filter.limit', 1, 10_000);
+  return present;
+}
+
+export function historyFilter(v: unknown): HistoryFilter {
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'status', 'payload', 'from', 'to', 'limit']);
+  const f: HistoryFilter = {};
+  const present = commonFilter(o, f);
+  if (present('status')) f.status = oneOf(o.status, 'filter.status', UNIT_STATUSES);
+  if (present('payload')) {
+    const payload = payloadFromScan(text(o.payload, 'filter.payload', { max: 64 }));
+    f.payload = payload ?? fail('filter.payload', 'is not a HomeKit setup label (X-HM://…)');
+  }
   return f;
+}
+
+export function attemptFilter(v: unknown): AttemptQuery {
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'unitId', 'outcome', 'kind', 'from', 'to', 'limit']);
+  const f: AttemptQuery = {};
+  const present = commonFilter(o, f);
+  if (present('unitId')) f.unitId = unitId(o.unitId, 'filter.unitId');
+  if (present('outcome')) f.outcome = oneOf(o.outcome, 'filter.outcome', ATTEMPT_OUTCOMES);
+  if (present('kind')) f.kind = oneOf(o.kind, 'filter.kind', ATTEMPT_KINDS);
+  return f;
+}
+
+/** What a barcode scanner typed (one line; the station decides whether it is a label). */
+export function scanText(v: unknown): string {
+  return text(v, 'text', { max: 128 });
+}
+
+export function slotKey(v: unknown, arg = 'key'): string {
+  return text(v, arg, { max: 300, pattern: /^(usb|path):\S+$/, hint: 'is not a slot key' });
+}
+
+export function slotList(v: unknown): SlotConfig[] {
+  if (!Array.isArray(v) || v.length > 99) return fail('slots', 'must be a list of at most 99 slots');
+  return v.map((item, i) => {
+    const o = plainObject(item, `slots[${i}]`, ['key', 'slot', 'name']);
+    const name = o.name === null || o.name === undefined || o.name === '' ? null : text(o.name, `slots[${i}].name`, { max: 24 });
+    return { key: slotKey(o.key, `slots[${i}].key`), slot: whole(o.slot, `slots[${i}].slot`, 1, 99), name };
+  });
 }
 
 export function settingsPatch(v: unknown): Partial<AppSettings> {

@@ -2,6 +2,8 @@
 // ESP chip's download mode, which are held by another program, and a polling watcher for
 // plug / unplug. The binding is injectable so tests run against the mock or virtual binding.
 import { EventEmitter } from 'node:events';
+import { readdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BindingInterface, PortInfo } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { SerialPort } from 'serialport';
 import { classifyUsbBridge, normalizeUsbId, type UsbBridge } from './usb-ids.ts';
@@ -17,6 +19,12 @@ export interface PortDescription {
   productId?: string;
   manufacturer?: string;
   serialNumber?: string;
+  /**
+   * The physical USB port the device hangs off (hub path), stable across re-plugs while the
+   * device path (/dev/ttyUSB0) may change: serialport's locationId (Windows, macOS), or the
+   * /dev/serial/by-path name on Linux. Undefined when the system does not tell.
+   */
+  location?: string;
   /** Known ESP-capable USB bridge (undefined: unknown or not USB). */
   bridge?: UsbBridge;
   /** True when the bridge is one that can put an ESP chip into download mode. */
@@ -34,9 +42,11 @@ export interface ListPortsOptions {
   probeBusy?: boolean;
   /** Include ports without a known ESP bridge (default true). */
   includeAll?: boolean;
+  /** Device path → physical location when the binding gives none (default: Linux's by-path links). */
+  locations?: () => ReadonlyMap<string, string>;
 }
 
-export function describePort(info: PortInfo): PortDescription {
+export function describePort(info: PortInfo, locations?: ReadonlyMap<string, string>): PortDescription {
   const vendorId = normalizeUsbId(info.vendorId);
   const productId = normalizeUsbId(info.productId);
   const bridge = classifyUsbBridge(vendorId, productId);
@@ -45,8 +55,35 @@ export function describePort(info: PortInfo): PortDescription {
   if (productId) d.productId = productId;
   if (info.manufacturer) d.manufacturer = info.manufacturer;
   if (info.serialNumber) d.serialNumber = info.serialNumber;
+  const location = info.locationId || locations?.get(info.path);
+  if (location) d.location = location;
   if (bridge) d.bridge = bridge;
   return d;
+}
+
+/** Linux's persistent names of serial devices by physical USB path (udev's /dev/serial/by-path). */
+export const LINUX_BY_PATH_DIR = '/dev/serial/by-path';
+
+/**
+ * Device path → by-path name (e.g. /dev/ttyUSB0 → pci-0000:00:14.0-usb-0:2.3:1.0-port0), read from
+ * udev's symlinks. Empty when the folder does not exist (not Linux, no udev, no USB serial device).
+ */
+export function linuxUsbLocations(dir = LINUX_BY_PATH_DIR): Map<string, string> {
+  const out = new Map<string, string>();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      out.set(realpathSync(join(dir, name)), name);
+    } catch {
+      // A link whose device vanished between the two calls.
+    }
+  }
+  return out;
 }
 
 export function defaultBinding(): BindingInterface {
@@ -57,7 +94,8 @@ export function defaultBinding(): BindingInterface {
 export async function listPorts(options: ListPortsOptions = {}): Promise<PortDescription[]> {
   const binding = options.binding ?? defaultBinding();
   const infos = await binding.list();
-  let ports = infos.map(describePort);
+  const locations = infos.some((i) => !i.locationId) ? (options.locations ?? linuxUsbLocations)() : undefined;
+  let ports = infos.map((i) => describePort(i, locations));
   if (options.includeAll === false) ports = ports.filter((p) => p.espCapable);
   ports.sort((a, b) => Number(b.espCapable) - Number(a.espCapable) || a.path.localeCompare(b.path));
   if (options.probeBusy && binding.open) {
@@ -90,6 +128,7 @@ export interface PortWatcherOptions {
   intervalMs?: number;
   /** Only report ESP-capable ports (default false). */
   espOnly?: boolean;
+  locations?: ListPortsOptions['locations'];
 }
 
 export interface PortWatcherEvents {
@@ -100,6 +139,8 @@ export interface PortWatcherEvents {
 
 /**
  * Polls the port list and emits `attach` / `detach` for changes after `start()`.
+ * The list (`ports`) is updated before any event of a poll is emitted, so a listener that reads
+ * it sees the new board and no longer sees the one that left.
  * A failing poll emits `error` (only if someone listens) and polling goes on.
  */
 export class PortWatcher extends EventEmitter<PortWatcherEvents> {
@@ -146,13 +187,14 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
       return;
     }
     const next = new Map(now.map((p) => [portKey(p), p]));
-    for (const [key, p] of this.known) if (!next.has(key)) this.emit('detach', p);
-    for (const [key, p] of next) if (!this.known.has(key)) this.emit('attach', p);
+    const before = this.known;
     this.known = next;
+    for (const [key, p] of before) if (!next.has(key)) this.emit('detach', p);
+    for (const [key, p] of next) if (!before.has(key)) this.emit('attach', p);
   }
 
   private async snapshot(): Promise<PortDescription[]> {
-    return listPorts({ binding: this.binding, includeAll: !this.options.espOnly });
+    return listPorts({ binding: this.binding, includeAll: !this.options.espOnly, locations: this.options.locations });
   }
 
   private schedule(): void {

@@ -8,6 +8,9 @@ import { ensureDirSync } from '../ensure-dir.ts';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/events.ts';
+import type { LabelSpec } from '../../shared/label/index.ts';
+import type { ProductProfile } from '../../shared/station/profile.ts';
+import { AttemptLog, macSearchPattern } from './attempts.ts';
 
 export interface UnitRecord extends UnitSummary {
   setupCode: string;
@@ -17,6 +20,16 @@ export interface UnitRecord extends UnitSummary {
   verifierSha256: string;
   imageSha256: string | null;
   poolId: number | null;
+  /** The product's label settings when the unit was provisioned (null for units from before schema 3). */
+  labelProfile: UnitLabelProfile | null;
+}
+
+/** What a unit's label is printed with, kept with the unit so a reprint never takes another product's. */
+export interface UnitLabelProfile {
+  productName: string;
+  label: LabelSpec;
+  printer?: ProductProfile['printer'];
+  scanBack?: boolean;
 }
 
 export interface NewIdentity {
@@ -45,7 +58,7 @@ export interface UnitFilter extends UnitQuery {
   product?: string;
 }
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE products (
      id TEXT PRIMARY KEY, name TEXT NOT NULL, category INTEGER NOT NULL, created_at TEXT NOT NULL);
    CREATE TABLE units (
@@ -74,6 +87,19 @@ const MIGRATIONS: readonly string[] = [
   // 2: the next free pool identity and the count left, without scanning the used ones (a 100 000
   // pool near its end took ~15 ms per query).
   `CREATE INDEX pool_free ON pool(product, unit_id, id);`,
+  // 3: the multi-port bench. The slot a unit was last flashed in and the label profile it was
+  // provisioned with (a reprint after a product switch still prints its own product), scan-back,
+  // and one row per attempt (runs, prints, scans) for the shift counters and the history.
+  `ALTER TABLE units ADD COLUMN slot INTEGER;
+   ALTER TABLE units ADD COLUMN label_profile TEXT;
+   ALTER TABLE units ADD COLUMN label_verified_at TEXT;
+   CREATE INDEX units_payload ON units(payload);
+   CREATE TABLE attempts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, station TEXT NOT NULL, product TEXT NOT NULL,
+     port TEXT, slot INTEGER, unit_id INTEGER, mac TEXT, kind TEXT NOT NULL, outcome TEXT NOT NULL,
+     stage TEXT, code TEXT, message TEXT, duration_ms INTEGER);
+   CREATE INDEX attempts_station_at ON attempts(station, at);
+   CREATE INDEX attempts_unit ON attempts(unit_id);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -100,12 +126,24 @@ function toRecord(r: Row): UnitRecord {
     updatedAt: r.updated_at as string,
     labelPrintCount: r.label_print_count as number,
     poolId: (r.pool_id as number | null) ?? null,
+    slot: (r.slot as number | null) ?? null,
+    labelVerifiedAt: (r.label_verified_at as string | null) ?? null,
+    labelProfile: parseLabelProfile(r.label_profile),
   };
+}
+
+function parseLabelProfile(v: unknown): UnitLabelProfile | null {
+  if (typeof v !== 'string') return null;
+  try {
+    return JSON.parse(v) as UnitLabelProfile;
+  } catch {
+    return null;
+  }
 }
 
 /** The unit without its secrets: what events, history and the UI lists carry. */
 export function unitSummary(u: UnitRecord): UnitSummary {
-  const { setupCode: _c, payload: _q, salt: _s, verifier: _v, verifierSha256: _h, imageSha256: _i, poolId: _p, ...summary } = u;
+  const { setupCode: _c, payload: _q, salt: _s, verifier: _v, verifierSha256: _h, imageSha256: _i, poolId: _p, labelProfile: _l, ...summary } = u;
   return summary;
 }
 
@@ -116,7 +154,12 @@ export function normalizeMac(mac: string): string {
 }
 
 export class ProductionDb {
-  private constructor(private readonly db: Database.Database, readonly path: string) {}
+  /** Every run, print and scan (shift counters, history of attempts). */
+  readonly attempts: AttemptLog;
+
+  private constructor(private readonly db: Database.Database, readonly path: string) {
+    this.attempts = new AttemptLog(db);
+  }
 
   /** Opens (creating with mode 0600) and migrates the database. */
   static open(path: string): ProductionDb {
@@ -241,25 +284,53 @@ export class ProductionDb {
     return (this.db.prepare('SELECT COUNT(DISTINCT setup_id) AS n FROM units WHERE product = ?').get(product) as { n: number }).n;
   }
 
-  setStatus(id: number, status: UnitStatus, extra: { failure?: string | null; imageSha256?: string; incrementAttempts?: boolean; chip?: string } = {}): UnitRecord {
+  setStatus(
+    id: number,
+    status: UnitStatus,
+    extra: { failure?: string | null; imageSha256?: string; incrementAttempts?: boolean; chip?: string; slot?: number | null; labelProfile?: UnitLabelProfile } = {},
+  ): UnitRecord {
     const unit = this.getUnit(id);
     if (!unit) throw new Error(`unit ${id} does not exist`);
     this.db
       .prepare(`UPDATE units SET status = ?, failure = ?, image_sha256 = COALESCE(?, image_sha256), chip = COALESCE(?, chip),
-                  attempts = attempts + ?, updated_at = ? WHERE id = ?`)
+                  attempts = attempts + ?, updated_at = ?, slot = CASE WHEN ? THEN ? ELSE slot END,
+                  label_profile = COALESCE(?, label_profile) WHERE id = ?`)
       .run(status, extra.failure === undefined ? (status === 'failed' ? unit.failure : null) : extra.failure, extra.imageSha256 ?? null,
-        extra.chip ?? null, extra.incrementAttempts ? 1 : 0, this.now(), id);
+        extra.chip ?? null, extra.incrementAttempts ? 1 : 0, this.now(), extra.slot !== undefined ? 1 : 0, extra.slot ?? null,
+        extra.labelProfile ? JSON.stringify(extra.labelProfile) : null, id);
     this.auditRow(`status:${status}`, id, extra.failure ? { failure: extra.failure } : undefined);
     return this.getUnit(id)!;
   }
 
-  markLabelPrinted(id: number): UnitRecord {
+  /**
+   * The label went out: label-pending → done, or → label-printed when the product wants the label
+   * scanned back first (a unit is done only once its label is verified). Print count + 1.
+   */
+  markLabelPrinted(id: number, opts: { awaitScan?: boolean } = {}): UnitRecord {
     const unit = this.getUnit(id);
     if (!unit) throw new Error(`unit ${id} does not exist`);
-    const status: UnitStatus = unit.status === 'label-pending' ? 'done' : unit.status;
+    let status = unit.status;
+    if (unit.status === 'label-pending') status = opts.awaitScan && !unit.labelVerifiedAt ? 'label-printed' : 'done';
     this.db.prepare('UPDATE units SET label_print_count = label_print_count + 1, status = ?, updated_at = ? WHERE id = ?').run(status, this.now(), id);
     this.auditRow('label-printed', id);
     return this.getUnit(id)!;
+  }
+
+  /** The label's QR was scanned on the unit's own tile: label-printed → done. */
+  markLabelVerified(id: number): UnitRecord {
+    const unit = this.getUnit(id);
+    if (!unit) throw new Error(`unit ${id} does not exist`);
+    const status: UnitStatus = unit.status === 'label-printed' || unit.status === 'label-pending' ? 'done' : unit.status;
+    const now = this.now();
+    this.db.prepare('UPDATE units SET label_verified_at = ?, status = ?, updated_at = ? WHERE id = ?').run(now, status, now, id);
+    this.auditRow('label-verified', id);
+    return this.getUnit(id)!;
+  }
+
+  /** The unit whose setup payload (a scanned label) this is, in any product. */
+  findByPayload(payload: string): UnitRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM units WHERE payload = ? ORDER BY id LIMIT 1').get(payload) as Row | undefined;
+    return r ? toRecord(r) : undefined;
   }
 
   getUnit(id: number): UnitRecord | undefined {
@@ -276,7 +347,8 @@ export class ProductionDb {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.product) (where.push('product = ?'), args.push(filter.product));
-    if (filter.mac) (where.push('mac LIKE ?'), args.push(`%${filter.mac.toLowerCase().replace(/[^0-9a-f:]/g, '')}%`));
+    if (filter.mac) (where.push("REPLACE(mac, ':', '') LIKE ?"), args.push(macSearchPattern(filter.mac)));
+    if (filter.payload) (where.push('payload = ?'), args.push(filter.payload));
     if (filter.setupId) (where.push('setup_id = ?'), args.push(filter.setupId.toUpperCase()));
     if (filter.status) (where.push('status = ?'), args.push(filter.status));
     if (filter.from) (where.push('created_at >= ?'), args.push(filter.from));

@@ -6,14 +6,23 @@ import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { layoutLabel, renderLabelSvg, type LabelLayout } from '../../shared/label/index.ts';
 import { renderLabelPdf } from '../label/pdf.ts';
 import { writeFileAtomic } from '../cli/io.ts';
-import type { ProductProfile } from '../../shared/station/profile.ts';
+import type { UnitLabelProfile } from './db.ts';
 
 /** What a label needs from a unit record. */
 export interface LabelUnit {
+  id: number;
+  product: string;
   mac: string;
   setupId: string;
   setupCode: string;
   payload: string;
+  /** Bench slot of the unit's flash, if the station numbers its ports. */
+  slot: number | null;
+}
+
+/** The label's unit line: the short unit number and the bench slot ("Unit 1234 · Slot 3"). */
+export function unitLine(unit: Pick<LabelUnit, 'id' | 'slot'>): string {
+  return unit.slot === null ? `Unit ${unit.id}` : `Unit ${unit.id} · Slot ${unit.slot}`;
 }
 
 export interface LabelFiles {
@@ -22,25 +31,26 @@ export interface LabelFiles {
   pdfPath: string;
 }
 
-export function unitLabelLayout(profile: ProductProfile, unit: LabelUnit): LabelLayout {
+export function unitLabelLayout(profile: UnitLabelProfile, unit: LabelUnit): LabelLayout {
   return layoutLabel(profile.label, {
     setupPayload: unit.payload,
     setupCode: formatSetupCode(unit.setupCode),
     productName: profile.productName,
     mac: unit.mac.toUpperCase(),
+    unit: unitLine(unit),
   });
 }
 
 /** File name stem: product, setup ID and MAC (unique per unit; no secret in it). */
-export function labelFileStem(profile: ProductProfile, unit: LabelUnit): string {
-  return `${profile.id}-${unit.setupId}-${unit.mac.replace(/:/g, '')}`;
+export function labelFileStem(unit: LabelUnit): string {
+  return `${unit.product}-${unit.setupId}-${unit.mac.replace(/:/g, '')}`;
 }
 
 /** Writes `<stem>.svg` and `<stem>.pdf` into `dir` (atomically, 0600) and returns the SVG text. */
-export async function writeUnitLabel(profile: ProductProfile, unit: LabelUnit, dir: string): Promise<LabelFiles> {
+export async function writeUnitLabel(profile: UnitLabelProfile, unit: LabelUnit, dir: string): Promise<LabelFiles> {
   const layout = unitLabelLayout(profile, unit);
   const svg = renderLabelSvg(layout);
-  const stem = join(dir, labelFileStem(profile, unit));
+  const stem = join(dir, labelFileStem(unit));
   const svgPath = `${stem}.svg`;
   const pdfPath = `${stem}.pdf`;
   await writeFileAtomic(svgPath, svg, 0o600);

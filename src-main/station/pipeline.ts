@@ -1,17 +1,18 @@
-// One provisioning run on one port, driven through the transition table of
-// shared/station/states.ts (every move is checked; an illegal move is a bug and throws).
+// One provisioning run on one port. Every step is a move of the port's model
+// (shared/station/port-state.ts) that the Station checks against PORT_TRANSITIONS: an illegal move
+// is a bug and throws, so an identity can never reach "label" without "verify" on the same run.
 //
 // The order is what keeps the promise "no identity issued twice, lost, or printed for the wrong
 // unit": the MAC is read from the connected chip first; the identity for that MAC is reserved in a
 // database transaction before anything is written; the write is refused if the chip on the line is
 // not that MAC; the label is produced only after the flash was verified on that same connection.
 // A failure leaves the unit's identity in place (status 'failed'), so a retry writes the same one.
-import type { ProvisionResult, Stage, StationEvent } from '../../shared/station/events.ts';
-import { canMove, failedState, isBusy, type PipelineState, type WorkStage } from '../../shared/station/states.ts';
+import type { ProvisionResult, StationEvent } from '../../shared/station/events.ts';
+import { STAGE_PERCENT, isRunning, type Failure, type PortPhase, type PortState, type WorkStage } from '../../shared/station/port-state.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
-import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, writePlan, type FlashProgress, type FlashSession } from '../flash/index.ts';
+import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, writePlan, type FlashProgress, type FlashSession, type PortOpener } from '../flash/index.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
-import { unitSummary, type ProductionDb, type UnitRecord } from './db.ts';
+import { unitSummary, type ProductionDb, type UnitLabelProfile, type UnitRecord } from './db.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
 import { writeUnitLabel } from './labels.ts';
 import type { LoadedProfile } from './profile-file.ts';
@@ -19,7 +20,7 @@ import type { LoadedProfile } from './profile-file.ts';
 export type ProvisionOutcome =
   | { kind: 'done'; result: ProvisionResult }
   | { kind: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
-  | { kind: 'failed'; port: string; unitId?: number; stage: Stage; code: string; message: string; nextStep: string };
+  | ({ kind: 'failed'; port: string; unitId?: number } & Failure);
 
 /** An operator-facing failure; never contains a setup code. */
 export class StationError extends Error {
@@ -51,7 +52,7 @@ export function nextStepFor(code: string): string {
 }
 
 /** Operator-readable code, message and next step for anything a run can throw. */
-export function describeFailure(err: unknown, port: string): { code: string; message: string; nextStep: string } {
+export function describeFailure(err: unknown, port: string): Omit<Failure, 'stage'> {
   if (err instanceof StationError) return { code: err.code, message: err.message, nextStep: err.nextStep };
   if (err instanceof FlashError) return { code: err.code, message: err.message, nextStep: nextStepFor(err.code) };
   const fe = toFlashError(err, { port });
@@ -62,6 +63,8 @@ export function describeFailure(err: unknown, port: string): { code: string; mes
 /** What a run needs from the Station (one instance per run). */
 export interface PipelineContext {
   port: string;
+  /** Bench slot of the port (on the label and in the records), when the station numbers its ports. */
+  slot: number | null;
   profile: LoadedProfile;
   assets: () => Promise<ProductAssets>;
   db: ProductionDb;
@@ -71,38 +74,51 @@ export interface PipelineContext {
   /** Status once the label files exist: 'label-pending' (app prints, then markLabelPrinted) or 'done' (CLI). */
   labelCompletes: 'pending' | 'done';
   virtualRegistry?: VirtualChipRegistry;
+  /** Opens ports (tests and the demo reach virtual chips through it); default: native serialport. */
+  openPort?: PortOpener;
   baud?: number;
   verify: 'md5' | 'readback';
   signal: AbortSignal;
+  /** Moves the port's model (checked by the Station); returns the model after the move. */
+  move: (phase: PortPhase, patch?: Partial<PortState>) => void;
+  /** Updates the model without changing phase (progress, board info). */
+  patch: (patch: Partial<PortState>) => void;
   emit: (e: StationEvent) => void;
   /** Retrying a specific unit: refuse to write if a different MAC is on the port. */
   expectUnitId?: number;
   warnings: () => string[];
 }
 
+/** The label settings kept with a unit (reprints use them, whatever product is active later). */
+export function labelProfileOf(loaded: LoadedProfile): UnitLabelProfile {
+  const p = loaded.profile;
+  return { productName: p.productName, label: p.label, ...(p.printer ? { printer: p.printer } : {}), ...(p.scanBack ? { scanBack: true } : {}) };
+}
+
 export class PortPipeline {
   private unit: UnitRecord | undefined;
+  private phase: PortPhase;
 
   constructor(
     private readonly ctx: PipelineContext,
-    /** Where the port's state machine currently is (a run starts from idle, done, failed-* or needs-confirmation). */
-    public state: PipelineState,
-  ) {}
+    /** Where the port's model is when the run starts (ready, done, failed …). */
+    from: PortPhase,
+  ) {
+    this.phase = from;
+  }
 
   get unitId(): number | undefined {
     return this.unit?.id;
   }
 
-  private move(to: PipelineState): void {
-    if (!canMove(this.state, to)) throw new Error(`internal: ${this.state} → ${to} is not a pipeline transition`);
-    this.state = to;
-    // Synchronous listeners see each state before its work starts (the CLI persists the virtual
-    // chip on 'record', i.e. after verification and before the database says 'verified').
-    this.ctx.emit({ type: 'state', port: this.ctx.port, state: to, unitId: this.unit?.id });
+  private enter(stage: WorkStage, message: string, patch: Partial<PortState> = {}): void {
+    this.ctx.move(stage, { percent: STAGE_PERCENT[stage], message, failure: null, ...patch });
+    this.phase = stage;
+    this.ctx.emit({ type: 'stage', port: this.ctx.port, unitId: this.unit?.id, stage, percent: STAGE_PERCENT[stage], message });
   }
 
-  private enter(stage: Stage, percent: number, message: string): void {
-    this.move(stage);
+  private progress(stage: WorkStage, percent: number, message: string): void {
+    this.ctx.patch({ percent, message });
     this.ctx.emit({ type: 'stage', port: this.ctx.port, unitId: this.unit?.id, stage, percent, message });
   }
 
@@ -113,15 +129,15 @@ export class PortPipeline {
     let session: FlashSession | undefined;
     let flashMs = 0;
     try {
-      this.enter('detect', 0, `Looking for a unit on ${port}`);
+      this.enter('detect', `Looking for a unit on ${port}`, { unit: null, labelNote: null });
       const assets = await ctx.assets();
       const onProgress = (p: FlashProgress) => this.onFlashProgress(p);
 
-      this.enter('connect', 5, 'Connecting to the bootloader');
-      session = await openFlashSession(port, { virtualRegistry: ctx.virtualRegistry, baud: ctx.baud, signal: ctx.signal, onProgress });
+      this.enter('connect', 'Connecting to the bootloader');
+      session = await openFlashSession(port, { virtualRegistry: ctx.virtualRegistry, openPort: ctx.openPort, baud: ctx.baud, signal: ctx.signal, onProgress });
       const info = session.info;
 
-      this.enter('identity', 15, `Unit ${info.mac} (${info.chipName})`);
+      this.enter('identity', `Unit ${info.mac} (${info.chipName})`, { board: { chip: String(info.chip), mac: info.mac.toLowerCase() } });
       const expectedChip = ctx.profile.profile.expectedChip;
       if (expectedChip && info.chip !== expectedChip) {
         // Refused before reserving: a unit of the wrong product spends no identity.
@@ -136,48 +152,56 @@ export class PortPipeline {
       }
       const reserved = ctx.reserve(info.mac, info.chip);
       this.unit = reserved.unit;
+      const unitRef = { id: reserved.unit.id, setupId: reserved.unit.setupId, reflashed: false };
+      ctx.patch({ unit: unitRef });
       // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
-      const finished = reserved.unit.status === 'label-pending' || reserved.unit.status === 'done';
+      const finished = reserved.unit.status === 'label-pending' || reserved.unit.status === 'label-printed' || reserved.unit.status === 'done';
       if (reserved.existing && finished && !opts.confirmReflash) {
         const u = reserved.unit;
-        this.move('needs-confirmation');
+        ctx.move('needs-confirmation', { message: 'Provisioned before: re-flash it?' });
+        this.phase = 'needs-confirmation';
         ctx.emit({ type: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId });
         ctx.db.audit('reflash-offered', u.id);
         return { kind: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId };
       }
-      if (reserved.existing && finished) ctx.db.audit('reflash-confirmed', reserved.unit.id);
+      if (reserved.existing && finished) {
+        ctx.db.audit('reflash-confirmed', reserved.unit.id);
+        ctx.patch({ unit: { ...unitRef, reflashed: true } });
+      }
 
-      this.enter('image', 20, 'Building the factory NVS image');
+      this.enter('image', 'Building the factory NVS image');
       const { image, sha256 } = buildUnitNvsImage(ctx.profile, assets, this.unit);
       const plan = await buildUnitPlan(ctx.profile, assets, image);
       checkPlanAgainstDevice(plan, info, info.mac); // too-small flash etc.: refused before a byte is written
 
-      this.enter('flash', 25, 'Writing flash');
-      this.unit = ctx.db.setStatus(this.unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null });
+      this.enter('flash', 'Writing flash');
+      this.unit = ctx.db.setStatus(this.unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null, slot: ctx.slot, labelProfile: labelProfileOf(ctx.profile) });
       const flashStart = Date.now();
       try {
         await writePlan(session, plan, { verify: ctx.verify, expectMac: info.mac, signal: ctx.signal, onProgress });
       } catch (err) {
         // A mismatch is a failed verification, whichever check (MD5 or read-back) found it.
-        if (err instanceof FlashError && err.code === 'verify-mismatch' && this.state === 'flash') this.move('verify');
+        if (err instanceof FlashError && err.code === 'verify-mismatch' && this.phase === 'flash') this.enter('verify', 'Verifying');
         throw err;
       }
       flashMs = Date.now() - flashStart;
-      if (this.state === 'flash') this.move('verify');
-      ctx.emit({ type: 'stage', port, unitId: this.unit.id, stage: 'verify', percent: 90, message: ctx.verify === 'readback' ? 'Verified (MD5 and read-back)' : 'Verified (MD5)' });
+      if (this.phase === 'flash') this.enter('verify', 'Verifying');
+      this.progress('verify', 90, ctx.verify === 'readback' ? 'Verified (MD5 and read-back)' : 'Verified (MD5)');
 
-      this.enter('record', 92, 'Recording the unit');
+      this.enter('record', 'Recording the unit');
       this.unit = ctx.db.setStatus(this.unit.id, 'verified', { imageSha256: sha256 });
       const resetWarning = await this.finishDevice(session);
       session = undefined;
 
-      this.enter('label', 95, 'Making the label');
-      const label = await writeUnitLabel(ctx.profile.profile, this.unit, ctx.labelDir);
+      this.enter('label', 'Making the label');
+      const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit, ctx.labelDir);
       this.unit = ctx.db.setStatus(this.unit.id, ctx.labelCompletes === 'done' ? 'done' : 'label-pending');
-
-      this.enter('done', 100, 'Done');
+      const reflashed = reserved.existing && finished;
+      ctx.move(ctx.labelCompletes === 'done' ? 'done' : 'label-pending', { percent: 100, message: ctx.labelCompletes === 'done' ? 'Done' : 'Label to print' });
+      this.phase = ctx.labelCompletes === 'done' ? 'done' : 'label-pending';
+      ctx.emit({ type: 'stage', port, unitId: this.unit.id, stage: 'done', percent: 100, message: 'Done' });
       const summary = unitSummary(this.unit);
-      ctx.emit({ type: 'done', port, unit: summary, reflashed: reserved.existing });
+      ctx.emit({ type: 'done', port, unit: summary, reflashed });
       return {
         kind: 'done',
         result: {
@@ -187,7 +211,7 @@ export class PortPipeline {
           payload: this.unit.payload,
           labelSvg: label.svg,
           labelPdfPath: label.pdfPath,
-          reflashed: reserved.existing,
+          reflashed,
           timings: { totalMs: Date.now() - started, flashMs },
           warnings: [...ctx.warnings(), ...(resetWarning ? [resetWarning] : [])],
         },
@@ -200,12 +224,11 @@ export class PortPipeline {
   }
 
   private onFlashProgress(p: FlashProgress): void {
-    const { port } = this.ctx;
-    if (p.stage === 'readback' && this.state === 'flash') this.move('verify');
-    if ((p.stage === 'write' || p.stage === 'verify') && this.state === 'flash') {
-      this.ctx.emit({ type: 'stage', port, unitId: this.unit?.id, stage: 'flash', percent: 25 + Math.round(p.percent * 0.6), message: p.message ?? (p.region ? `Writing ${p.region}` : 'Writing') });
-    } else if (p.stage === 'readback' && this.state === 'verify') {
-      this.ctx.emit({ type: 'stage', port, unitId: this.unit?.id, stage: 'verify', percent: 85 + Math.round(p.percent * 0.05), message: 'Reading the NVS back' });
+    if (p.stage === 'readback' && this.phase === 'flash') this.enter('verify', 'Reading the NVS back');
+    if ((p.stage === 'write' || p.stage === 'verify') && this.phase === 'flash') {
+      this.progress('flash', 25 + Math.round(p.percent * 0.6), p.message ?? (p.region ? `Writing ${p.region}` : 'Writing'));
+    } else if (p.stage === 'readback' && this.phase === 'verify') {
+      this.progress('verify', 85 + Math.round(p.percent * 0.05), 'Reading the NVS back');
     }
   }
 
@@ -223,9 +246,9 @@ export class PortPipeline {
 
   private fail(err: unknown): ProvisionOutcome {
     const { ctx } = this;
-    const failure = describeFailure(err, ctx.port);
     // Failures are named by the stage that was running (a failure before the first stage counts as detect).
-    const stage: WorkStage = isBusy(this.state) ? (this.state as WorkStage) : 'detect';
+    const stage: WorkStage = isRunning(this.phase) ? this.phase : 'detect';
+    const failure: Failure = { stage, ...describeFailure(err, ctx.port) };
     if (this.unit) {
       try {
         this.unit = ctx.db.setStatus(this.unit.id, 'failed', { failure: failure.message });
@@ -233,8 +256,9 @@ export class PortPipeline {
         // The database itself failing is reported below; the unit stays as last recorded.
       }
     }
-    if (canMove(this.state, failedState(stage))) this.move(failedState(stage));
-    ctx.emit({ type: 'failure', port: ctx.port, unitId: this.unit?.id, stage, ...failure });
-    return { kind: 'failed', port: ctx.port, unitId: this.unit?.id, stage, ...failure };
+    if (isRunning(this.phase)) ctx.move('failed', { failure, message: failure.message });
+    this.phase = 'failed';
+    ctx.emit({ type: 'failure', port: ctx.port, unitId: this.unit?.id, ...failure });
+    return { kind: 'failed', port: ctx.port, unitId: this.unit?.id, ...failure };
   }
 }

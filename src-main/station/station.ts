@@ -1,23 +1,25 @@
-// The station service: one provisioning pipeline per port (src-main/station/pipeline.ts, state
-// machine in shared/station/states.ts), used alike by the Electron IPC layer and the headless CLI.
-// No electron import. Several ports run concurrently and independently; a second request on a
-// busy port is refused.
+// The station service: one provisioning pipeline per port (src-main/station/pipeline.ts), and the
+// one model of every port (shared/station/port-state.ts), which only this class moves. Used alike
+// by the Electron IPC layer and the headless CLI; no electron import. Several ports run
+// concurrently and independently; a second request on a busy port is refused.
 //
 // Setup codes leave this class only in a ProvisionResult (successful provision, or labelFor for a
-// reprint): never in events, errors, listUnits/getUnit or the audit trail.
-import { formatSetupCode, generateSetupCode } from '../../shared/homekit/setup-code.ts';
+// reprint): never in events, errors, port states, listUnits/getUnit or the attempt records.
+import { generateSetupCode } from '../../shared/homekit/setup-code.ts';
 import { generateSetupId } from '../../shared/homekit/setup-id.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
-import type { LabelLayout } from '../../shared/label/index.ts';
-import type { PortState, ProvisionResult, Stage, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
-import { isBusy, type PipelineState } from '../../shared/station/states.ts';
+import type { AttemptKind, ProvisionResult, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
+import { canMove, isRunning, type BoardInfo, type PortState } from '../../shared/station/port-state.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
+import type { PortOpener } from '../flash/index.ts';
 import { writeFileAtomic } from '../cli/io.ts';
 import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
+import { StationError } from './pipeline.ts';
 import { loadProductAssets, type ProductAssets } from './image.ts';
-import { unitLabelLayout, writeUnitLabel } from './labels.ts';
-import { PortPipeline, StationError, type ProvisionOutcome } from './pipeline.ts';
+import { LabelFlow } from './label-flow.ts';
+import { PortPipeline, type ProvisionOutcome } from './pipeline.ts';
+import { PortBoard } from './port-board.ts';
 import type { LoadedProfile } from './profile-file.ts';
 
 export { StationError, type ProvisionOutcome } from './pipeline.ts';
@@ -35,9 +37,13 @@ export interface StationOptions {
   stationName: string;
   operator: string;
   virtualRegistry?: VirtualChipRegistry;
+  /** Opens serial ports (default: native serialport; `virtual:*` through virtualRegistry). */
+  openPort?: PortOpener;
+  /** The bench slot number of a port (label, records); null or absent: no slot numbers. */
+  slotOf?: (port: string) => number | null;
   /** Take identities from the imported pool instead of generating them. */
   usePool?: boolean;
-  /** 'pending' (default; the app prints, then calls markLabelPrinted) or 'done' (CLI: the label file is the deliverable). */
+  /** 'pending' (default; the app prints, then calls labelPrinted) or 'done' (CLI: the label file is the deliverable). */
   labelCompletes?: 'pending' | 'done';
   /** Override the flash baud (default: the profile's, else 921600). */
   baud?: number;
@@ -48,22 +54,16 @@ export interface StationOptions {
 type Listener = (e: StationEvent) => void;
 type EventOf<T extends StationEvent['type']> = Extract<StationEvent, { type: T }>;
 
-interface PortEntry {
-  state: PipelineState;
-  unitId?: number;
-  detail: PortState;
-  abort?: AbortController;
-}
 
 export class Station {
   readonly db: ProductionDb;
   private readonly ownsDb: boolean;
-  private readonly ports = new Map<string, PortEntry>();
+  /** The model of every port (the UI is a pure view of it). */
+  private readonly ports = new PortBoard((port, state) => this.emit({ type: 'port-state', port, state }));
+  private readonly labels: LabelFlow;
   private readonly listeners: { type?: StationEvent['type']; cb: Listener; original: unknown }[] = [];
   private assets: Promise<ProductAssets> | undefined;
-  /** Where each unit was last seen, so retry(unitId) knows its port. */
-  private readonly unitPorts = new Map<number, string>();
-  private readonly shift = { start: Date.now(), units: 0, failures: 0 };
+  private readonly createdAt = new Date().toISOString();
 
   constructor(readonly options: StationOptions) {
     if (options.db) {
@@ -76,10 +76,36 @@ export class Station {
       throw new Error('Station: pass db or dbPath');
     }
     this.db.upsertProduct(options.profile.profile);
+    this.labels = new LabelFlow({
+      db: this.db, ports: this.ports, profile: () => this.profile, stationName: options.stationName, labelDir: options.labelDir,
+      slotOf: (port) => this.slotOf(port), emit: (e) => this.emit(e),
+    });
+  }
+
+  private slotOf(port: string): number | null {
+    return this.options.slotOf?.(port) ?? null;
   }
 
   get profile(): LoadedProfile {
     return this.options.profile;
+  }
+
+  /**
+   * Switches the product (the app's profile switch or save). The ports keep their models — a
+   * finished board stays finished — so this is refused while any port is running.
+   */
+  setProfile(profile: LoadedProfile): void {
+    if (this.ports.busy) {
+      throw new StationError('busy', 'A unit is being provisioned.', 'Wait for it to finish before changing the product.');
+    }
+    this.options.profile = profile;
+    this.assets = undefined;
+    this.db.upsertProduct(profile.profile);
+  }
+
+  /** True while a run or a print is going on on any port. */
+  get busy(): boolean {
+    return this.ports.busy;
   }
 
   /** Closes the database if the Station opened it (dbPath). */
@@ -113,58 +139,50 @@ export class Station {
     }
   }
 
-  // ------------------------------------------------------------------ ports
+  // ------------------------------------------------------------------ the port model
 
-  /** The port's state machine position (see shared/station/states.ts). */
-  pipelineState(port: string): PipelineState {
-    return this.ports.get(port)?.state ?? 'idle';
-  }
-
-  /** The port's state for the UI (running stage, failure with next step, pending confirmation …). */
+  /** The port's model (see shared/station/port-state.ts). A port never seen is ready (the CLI names its port). */
   portState(port: string): PortState {
-    return this.ports.get(port)?.detail ?? { kind: 'idle' };
+    return this.ports.state(port);
   }
 
-  /** The port watcher reports ports coming and going; unplugging a busy port cancels its run. */
-  portChanged(port: string, change: 'attached' | 'detached'): void {
-    if (change === 'detached') this.ports.get(port)?.abort?.abort();
-    this.emit({ type: 'port', port, change });
-  }
-
-  private track(port: string, e: StationEvent): void {
-    const entry = this.ports.get(port);
-    if (!entry) return;
-    if (e.type === 'state') {
-      entry.state = e.state;
-      entry.unitId = e.unitId ?? entry.unitId;
-      if (e.unitId !== undefined) this.unitPorts.set(e.unitId, port);
-      if (isBusy(e.state)) entry.detail = { kind: 'running', stage: e.state as Stage, unitId: e.unitId };
-      if (e.state === 'done' && e.unitId !== undefined) entry.detail = { kind: 'done', unitId: e.unitId };
-    } else if (e.type === 'needs-confirmation') {
-      entry.detail = { kind: 'needs-confirmation', unitId: e.unitId, mac: e.mac, setupId: e.setupId };
-    } else if (e.type === 'failure') {
-      entry.detail = { kind: 'failed', stage: e.stage, unitId: e.unitId, code: e.code, message: e.message, nextStep: e.nextStep };
-    }
+  /**
+   * The port watcher reports boards coming and going. A board that arrives starts a fresh slot
+   * ("new board — not provisioned"); one that leaves cancels its run and empties the slot.
+   */
+  portChanged(port: string, change: 'attached' | 'detached', board: BoardInfo | null = null): void {
+    this.ports.changed(port, change, board);
   }
 
   // ------------------------------------------------------------------ provisioning
 
   /** Provision whatever unit is on `port`: a new identity, or (after confirmation) its own again. */
   provisionNext(port: string, opts: { confirmReflash?: boolean } = {}): Promise<ProvisionOutcome> {
-    return this.start(port, opts);
+    return this.start(port, { ...opts, kind: 'provision' });
   }
 
-  private async start(port: string, opts: { confirmReflash?: boolean; expectUnitId?: number }): Promise<ProvisionOutcome> {
-    const entry = this.ports.get(port) ?? { state: 'idle' as PipelineState, detail: { kind: 'idle' } as PortState };
-    if (isBusy(entry.state)) {
-      return { kind: 'failed', port, stage: 'detect', code: 'port-busy', message: `A unit on ${port} is already being provisioned.`, nextStep: 'Wait for it to finish.' };
+  private async start(port: string, opts: { confirmReflash?: boolean; expectUnitId?: number; kind: AttemptKind }): Promise<ProvisionOutcome> {
+    const entry = this.ports.entry(port);
+    if (opts.kind === 'retry' && entry.confirmedUnit !== undefined && entry.state.phase === 'failed') {
+      // Retrying a re-flash the operator already agreed to: not the same question again.
+      opts = { ...opts, confirmReflash: true, expectUnitId: opts.expectUnitId ?? entry.confirmedUnit };
+    }
+    entry.confirmedUnit = opts.confirmReflash ? opts.expectUnitId : undefined;
+    if (!canMove(entry.state.phase, 'detect')) {
+      const busy = isRunning(entry.state.phase) || entry.state.phase === 'printing';
+      return busy
+        ? { kind: 'failed', port, stage: 'detect', code: 'port-busy', message: `A unit on ${port} is already being provisioned.`, nextStep: 'Wait for it to finish.' }
+        : { kind: 'failed', port, stage: 'detect', code: 'port-not-found', message: `No board is plugged in on ${port}.`, nextStep: 'Plug the board in, then press Provision.' };
     }
     const abort = new AbortController();
     entry.abort = abort;
-    this.ports.set(port, entry);
+    const run = ++entry.run;
+    const slot = this.slotOf(port);
+    const started = Date.now();
     const pipeline = new PortPipeline(
       {
         port,
+        slot,
         profile: this.profile,
         assets: () => (this.assets ??= loadProductAssets(this.profile).catch((err: unknown) => {
           this.assets = undefined; // a missing file may be fixed: try again next run
@@ -175,46 +193,59 @@ export class Station {
         labelDir: this.options.labelDir,
         labelCompletes: this.options.labelCompletes ?? 'pending',
         virtualRegistry: this.options.virtualRegistry,
+        openPort: this.options.openPort,
         baud: this.options.baud ?? this.profile.profile.baud,
         verify: this.options.verify ?? this.profile.profile.verify ?? 'md5',
         signal: abort.signal,
         expectUnitId: opts.expectUnitId,
         warnings: () => this.warnings(),
-        emit: (e) => {
-          this.track(port, e);
-          this.emit(e);
-        },
+        move: (phase, patch) => this.ports.move(port, phase, patch, run),
+        patch: (patch) => this.ports.patch(port, patch, run),
+        emit: (e) => this.emit(e),
       },
-      entry.state,
+      entry.state.phase,
     );
     try {
       const outcome = await pipeline.run(opts);
-      if (outcome.kind === 'done') this.shift.units++;
-      if (outcome.kind === 'failed') this.shift.failures++;
+      this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started);
+      if (outcome.kind === 'done') entry.confirmedUnit = undefined;
       if (outcome.kind !== 'needs-confirmation') this.emit({ type: 'counters', counters: this.counters() });
       return outcome;
     } finally {
-      entry.abort = undefined;
+      if (entry.abort === abort) entry.abort = undefined;
+    }
+  }
+
+  private recordRun(port: string, slot: number | null, kind: AttemptKind, outcome: ProvisionOutcome, durationMs: number): void {
+    const p = this.profile.profile;
+    const base = { station: this.options.stationName, product: p.id, port, slot, kind, durationMs };
+    try {
+      if (outcome.kind === 'done') {
+        this.db.attempts.record({ ...base, unitId: outcome.result.unit.id, mac: outcome.result.unit.mac, outcome: 'ok' });
+      } else if (outcome.kind === 'needs-confirmation') {
+        this.db.attempts.record({ ...base, unitId: outcome.unitId, mac: outcome.mac, outcome: 'needs-confirmation', stage: 'identity' });
+      } else {
+        const mac = this.ports.state(port).board?.mac ?? null;
+        this.db.attempts.record({ ...base, unitId: outcome.unitId ?? null, mac, outcome: 'failed', stage: outcome.stage, code: outcome.code, message: outcome.message });
+      }
+    } catch {
+      // The attempt log must never turn a finished unit into a failure.
     }
   }
 
   /** The operator agreed to re-flash the re-plugged unit with its own identity. */
   confirmReflash(port: string): Promise<ProvisionOutcome> {
     const state = this.portState(port);
-    if (state.kind !== 'needs-confirmation') {
+    if (state.phase !== 'needs-confirmation' || !state.unit) {
       return Promise.resolve({ kind: 'failed', port, stage: 'identity', code: 'nothing-to-confirm', message: 'No re-flash is waiting for confirmation on this port.', nextStep: 'Press Provision.' });
     }
-    return this.start(port, { confirmReflash: true, expectUnitId: state.unitId });
+    return this.start(port, { confirmReflash: true, expectUnitId: state.unit.id, kind: 'reflash' });
   }
 
-  /** Declines a re-flash offer: the unit keeps what it has. */
+  /** Declines a re-flash offer: the unit keeps what it has; the slot is ready for the next board. */
   declineReflash(port: string): void {
-    const entry = this.ports.get(port);
-    if (entry?.state === 'needs-confirmation') {
-      entry.state = 'idle';
-      entry.detail = { kind: 'idle' };
-      this.emit({ type: 'state', port, state: 'idle', unitId: entry.unitId });
-    }
+    const entry = this.ports.entry(port);
+    if (entry?.state.phase === 'needs-confirmation') this.ports.move(port, 'ready', { message: 'Re-flash declined: the unit keeps its identity', unit: null, failure: null });
   }
 
   /**
@@ -223,17 +254,17 @@ export class Station {
    * different unit.
    */
   retry(target: string | number): Promise<ProvisionOutcome> {
-    if (typeof target === 'string') return this.provisionNext(target);
-    const port = this.unitPorts.get(target);
+    if (typeof target === 'string') return this.start(target, { kind: 'retry' });
+    const port = this.ports.lastPortOf(target);
     if (!port) {
       return Promise.resolve({ kind: 'failed', port: '', unitId: target, stage: 'detect', code: 'unknown-port', message: `Unit ${target} was not seen on any port in this session.`, nextStep: 'Plug it in and press Provision: it gets its own identity back.' });
     }
-    return this.start(port, { expectUnitId: target });
+    return this.start(port, { expectUnitId: target, kind: 'retry' });
   }
 
   /** Stops the run on the port at its next step (the unit keeps its identity, status failed). */
   cancel(port: string): boolean {
-    const a = this.ports.get(port)?.abort;
+    const a = this.ports.entry(port).abort;
     a?.abort();
     return a !== undefined;
   }
@@ -282,10 +313,9 @@ export class Station {
 
   // ------------------------------------------------------------------ counters & warnings
 
-  /** This shift (since the Station was created): units done, failures, units per hour. */
-  counters(): ShiftCounters {
-    const hours = Math.max((Date.now() - this.shift.start) / 3_600_000, 1 / 60);
-    return { units: this.shift.units, failures: this.shift.failures, unitsPerHour: Math.round(this.shift.units / hours), since: new Date(this.shift.start).toISOString() };
+  /** The station's shift since `since` (default: since this Station was created), from the attempt records. */
+  counters(since: string = this.createdAt): ShiftCounters {
+    return this.db.attempts.shiftCounters(this.options.stationName, since);
   }
 
   private warnings(): string[] {
@@ -305,31 +335,34 @@ export class Station {
     return { used, space: SETUP_ID_SPACE, low: used > SETUP_ID_SPACE / 2 };
   }
 
-  // ------------------------------------------------------------------ labels & records
+  // ------------------------------------------------------------------ labels (label-flow.ts)
 
-  labelLayout(unit: UnitRecord): LabelLayout {
-    return unitLabelLayout(this.profile.profile, unit);
+  /** The label of a recorded unit (for "Print again" and reprints), with its own product's settings. */
+  labelFor(unitId: number): Promise<ProvisionResult> {
+    return this.labels.labelFor(unitId);
   }
 
-  /** The label of a recorded unit (for "Print again"): its SVG, PDF path and code. Refused for unverified units. */
-  async labelFor(unitId: number): Promise<ProvisionResult> {
-    const unit = this.db.getUnit(unitId);
-    if (!unit) throw new StationError('unknown-unit', `Unit ${unitId} is not in the database.`, 'Search the history again.');
-    if (unit.status === 'reserved' || unit.status === 'flashing' || unit.status === 'failed') {
-      throw new StationError('not-verified', `Unit ${unit.mac} was never verified: no label may be printed for it.`, 'Provision the unit again.');
-    }
-    const label = await writeUnitLabel(this.profile.profile, unit, this.options.labelDir);
-    return {
-      unit: unitSummary(unit), port: '', setupCode: formatSetupCode(unit.setupCode), payload: unit.payload,
-      labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed: false, timings: { totalMs: 0, flashMs: 0 }, warnings: [],
-    };
+  /** A print of the unit's label has started. */
+  labelPrinting(unitId: number): void {
+    this.labels.printing(unitId);
   }
 
-  /** The label went out (printed or saved): label-pending → done, print count + 1. */
-  markLabelPrinted(unitId: number): void {
-    const unit = this.db.markLabelPrinted(unitId);
-    this.emit({ type: 'label', unitId: unit.id, status: 'printed' });
+  /** The label went out: done, or awaiting its scan (scan-back products). */
+  labelPrinted(unitId: number, note: string): void {
+    this.labels.printed(unitId, note);
   }
+
+  /** The print failed: the unit stays label pending (amber). */
+  labelFailed(unitId: number, message: string): void {
+    this.labels.failed(unitId, message);
+  }
+
+  /** A label scanned on `port`'s tile: accepted only if it is that board's unit's label. */
+  scanLabel(port: string, text: string): { ok: boolean; message: string } {
+    return this.labels.scan(port, text);
+  }
+
+  // ------------------------------------------------------------------ records
 
   listUnits(filter: UnitFilter = {}): UnitSummary[] {
     return this.db.listUnits({ product: this.profile.profile.id, ...filter }).map(unitSummary);

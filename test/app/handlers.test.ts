@@ -41,8 +41,9 @@ describe('IPC handlers', () => {
     expect(r.ok).toBe(true);
     const snap = (r as { value: Awaited<ReturnType<StationHandlers['getSnapshot']>> }).value;
     expect(snap.product?.productName).toBe('Demo Smart Plug');
-    expect(snap.ports).toHaveLength(1);
-    expect(snap.ports[0]!.path).toMatch(/^virtual:esp32-1$/);
+    expect(snap.tiles).toHaveLength(1);
+    expect(snap.tiles[0]).toMatchObject({ slot: 1, name: 'Slot 1', plugged: true, virtual: true, state: { phase: 'ready' } });
+    expect(snap.tiles[0]!.path).toMatch(/^virtual:esp32-1$/);
     expect(JSON.parse(readFileSync(join(dataDir, 'profiles', 'demo-profile.json'), 'utf8')).id).toBe('demo-smart-plug');
   });
 

@@ -114,7 +114,7 @@ describe('identity pool in the app', () => {
       const expected = manifest.identities[i]!;
       expect(done.result.unit.setupId).toBe(expected.setupId);
       expect(done.result.setupCode.replace(/-/g, '')).toBe(expected.setupCode);
-      const onFlash = setupDataOnFlash(core.registry.get(done.result.port)!.flash);
+      const onFlash = setupDataOnFlash(core.bench.registry.get(done.result.port)!.flash);
       expect(onFlash.setupId).toBe(expected.setupId);
       expect(pairSetup(onFlash.salt!, onFlash.verifier!, formatSetupCode(expected.setupCode))).toEqual({ ok: true });
     }

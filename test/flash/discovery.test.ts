@@ -1,7 +1,10 @@
 // Port discovery: USB bridge recognition by VID:PID, busy ports, the attach/detach watcher.
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyUsbBridge, normalizeUsbId } from '../../src-main/flash/usb-ids.ts';
-import { describePort, listPorts, PortWatcher, type PortDescription } from '../../src-main/flash/ports.ts';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describePort, linuxUsbLocations, listPorts, PortWatcher, type PortDescription } from '../../src-main/flash/ports.ts';
 import { VirtualChipRegistry, createVirtualBinding } from '../../src-main/virtual-chip/index.ts';
 import { MockBinding } from './helpers.ts';
 
@@ -120,6 +123,57 @@ describe('PortWatcher', () => {
     await w.poll();
     w.stop();
     expect(events).toEqual(['+virtual:a', '-virtual:a', '+virtual:a']);
+  });
+
+  it('updates its port list before it emits: a listener reading it sees the new board and not the one that left', async () => {
+    const infos: { path: string; vendorId: string; productId: string; serialNumber?: string }[] = [{ path: '/dev/ttyUSB0', vendorId: '10c4', productId: 'ea60' }];
+    const listing = { list: async () => infos.map((i) => ({ ...i })) };
+    const w = new PortWatcher({ binding: listing as never, intervalMs: 60_000, locations: () => new Map() });
+    const seenInEvent: string[] = [];
+    w.on('attach', (p: PortDescription) => seenInEvent.push(`+${p.path}: ${w.ports.map((q) => q.path).join(',')}`));
+    w.on('detach', (p: PortDescription) => seenInEvent.push(`-${p.path}: ${w.ports.map((q) => q.path).join(',')}`));
+    await w.start();
+    infos.push({ path: '/dev/ttyUSB1', vendorId: '1a86', productId: '55d3' }); // plug
+    await w.poll();
+    infos.shift(); // unplug USB0
+    await w.poll();
+    infos[0] = { ...infos[0]!, serialNumber: 'SWAPPED' }; // another board on the same path
+    await w.poll();
+    w.stop();
+    expect(seenInEvent).toEqual([
+      '+/dev/ttyUSB1: /dev/ttyUSB0,/dev/ttyUSB1',
+      '-/dev/ttyUSB0: /dev/ttyUSB1',
+      '-/dev/ttyUSB1: /dev/ttyUSB1',
+      '+/dev/ttyUSB1: /dev/ttyUSB1',
+    ]);
+    expect(w.ports[0]!.serialNumber).toBe('SWAPPED');
+  });
+
+  it('gives each port its physical USB location: locationId, else the by-path name', async () => {
+    const listing = {
+      list: async () => [
+        { path: 'COM7', vendorId: '10c4', productId: 'ea60', locationId: 'Port_#0003.Hub_#0002' },
+        { path: '/dev/ttyUSB3', vendorId: '10c4', productId: 'ea60' },
+        { path: '/dev/ttyUSB4', vendorId: '10c4', productId: 'ea60' },
+      ],
+    };
+    const ports = await listPorts({ binding: listing as never, locations: () => new Map([['/dev/ttyUSB3', 'pci-0000:00:14.0-usb-0:2.3:1.0-port0']]) });
+    expect(Object.fromEntries(ports.map((p) => [p.path, p.location]))).toEqual({
+      COM7: 'Port_#0003.Hub_#0002',
+      '/dev/ttyUSB3': 'pci-0000:00:14.0-usb-0:2.3:1.0-port0',
+      '/dev/ttyUSB4': undefined,
+    });
+  });
+
+  it('reads Linux by-path links (device path → physical name)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hkfs-bypath-'));
+    const dev = join(dir, 'ttyUSB9');
+    writeFileSync(dev, '');
+    mkdirSync(join(dir, 'by-path'));
+    symlinkSync(dev, join(dir, 'by-path', 'pci-0000:00:14.0-usb-0:1.4:1.0-port0'));
+    symlinkSync(join(dir, 'gone'), join(dir, 'by-path', 'dangling'));
+    expect(linuxUsbLocations(join(dir, 'by-path'))).toEqual(new Map([[realpathSync(dev), 'pci-0000:00:14.0-usb-0:1.4:1.0-port0']]));
+    expect(linuxUsbLocations(join(dir, 'missing'))).toEqual(new Map());
   });
 
   it('keeps polling after a failing list() and reports it as an error event', async () => {

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { validateProfile, ProfileError } from '../../shared/station/profile.ts';
 import { demoProfile, hashPin, verifyPin, loadProfile, HOMEKIT_PARTITION_CSV } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { MIGRATIONS, ProductionDb } from '../../src-main/station/db.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
 import { run as history } from '../../src-main/cli/commands/history.ts';
 import { run as exportCmd } from '../../src-main/cli/commands/export.ts';
-import { canTransition } from '../../shared/station/events.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-data-'));
 
@@ -67,25 +66,24 @@ describe('production database', () => {
   it('is created with mode 0600, migrated, and re-opens at the same schema', () => {
     const path = join(tmp(), 'db', 'station.db');
     const db = ProductionDb.open(path);
-    expect(db.schemaVersion).toBe(2);
+    expect(db.schemaVersion).toBe(3);
     db.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = ProductionDb.open(path);
-    expect(again.schemaVersion).toBe(2);
+    expect(again.schemaVersion).toBe(3);
     again.close();
   });
 
   it('a version-1 database gains the pool index, and pool lookups use it', () => {
     const path = join(tmp(), 'v1.db');
-    ProductionDb.open(path).close();
     const raw = new Database(path);
-    raw.exec('DROP INDEX pool_free');
+    raw.exec(MIGRATIONS[0]!);
     raw.pragma('user_version = 1');
     raw.close();
     ProductionDb.open(path).close();
     const check = new Database(path, { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      expect(check.pragma("user_version", { simple: true })).toBe(3);
       const plan = (sql: string) => (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('p') as { detail: string }[]).map((r) => r.detail).join(' | ');
       expect(plan('SELECT COUNT(*) AS n FROM pool WHERE product = ? AND unit_id IS NULL')).toMatch(/USING COVERING INDEX pool_free/);
       const next = plan('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1');
@@ -94,6 +92,36 @@ describe('production database', () => {
     } finally {
       check.close();
     }
+  });
+
+  it('a version-2 database keeps its units and gains slots, label profiles and the attempt log', () => {
+    const path = join(tmp(), 'v2.db');
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0]!);
+    raw.exec(MIGRATIONS[1]!);
+    raw.pragma('user_version = 2');
+    raw.prepare("INSERT INTO products VALUES ('p', 'P', 7, '2026-01-01')").run();
+    raw.prepare(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload, station, operator, status, attempts, created_at, updated_at)
+                 VALUES ('p', '24:0a:c4:00:00:01', 'esp32', '11122333', 'AB12', x'00', x'00', 'h', 'X-HM://X', 's', 'o', 'done', 1, '2026-01-01', '2026-01-01')`).run();
+    raw.close();
+    const db = ProductionDb.open(path);
+    expect(db.schemaVersion).toBe(3);
+    expect(db.getUnit(1)).toMatchObject({ setupId: 'AB12', status: 'done', slot: null, labelProfile: null, labelVerifiedAt: null });
+    db.attempts.record({ station: 's', product: 'p', kind: 'provision', outcome: 'ok', unitId: 1, mac: '24:0A:C4:00:00:01', slot: 2 });
+    expect(db.attempts.list({ mac: '240AC4' })).toMatchObject([{ unitId: 1, slot: 2, setupId: 'AB12', mac: '24:0a:c4:00:00:01' }]);
+    db.close();
+  });
+
+  it('finds units by MAC typed in any form: colons, dashes, none, any case, the label form', () => {
+    const db = ProductionDb.open(join(tmp(), 'mac.db'));
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    const f = fresh(3);
+    db.reserveIdentity({ product: 'p', mac: '24:0A:C4:5B:12:EF', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => f });
+    for (const q of ['24:0a:c4:5b:12:ef', '240AC45B12EF', '24-0A-C4-5B-12-EF', '5b12ef', '5B:12', 'c4 5b', '240a.c45b.12ef']) {
+      expect(db.listUnits({ mac: q }).map((u) => u.mac), q).toEqual(['24:0a:c4:5b:12:ef']);
+    }
+    expect(db.listUnits({ mac: '5b:13' })).toEqual([]);
+    db.close();
   });
 
   it('reserves one identity per MAC (idempotent) and never reuses a code', () => {
@@ -160,12 +188,6 @@ describe('production database', () => {
     check.close();
   }, 60_000);
 
-  it('the state machine only allows the pipeline transitions', () => {
-    expect(canTransition('idle', 'running')).toBe(true);
-    expect(canTransition('idle', 'done')).toBe(false);
-    expect(canTransition('needs-confirmation', 'running')).toBe(true);
-    expect(canTransition('failed', 'running')).toBe(true);
-  });
 });
 
 describe('history and export commands', () => {
@@ -195,5 +217,26 @@ describe('history and export commands', () => {
 
     const missing = memoryIO(dir);
     expect(await history(['--db', 'nope.db'], missing).catch(() => 1)).not.toBe(0);
+  });
+
+  it('history --attempts lists every attempt; --failed only the failed ones; MAC in any form', async () => {
+    const dir = tmp();
+    const db = ProductionDb.open(join(dir, 'station.db'));
+    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(6) }).unit;
+    db.attempts.record({ station: 's', product: 'p', port: '/dev/ttyUSB0', slot: 3, kind: 'provision', outcome: 'failed', stage: 'connect', code: 'no-download-mode', message: 'No device in download mode' });
+    db.attempts.record({ station: 's', product: 'p', port: '/dev/ttyUSB0', slot: 3, unitId: u.id, mac: u.mac, kind: 'retry', outcome: 'ok' });
+    db.close();
+    const all = memoryIO(dir);
+    expect(await history(['--db', 'station.db', '--attempts'], all)).toBe(0);
+    expect(all.out).toMatch(/retry\s+ok\s+3\s+1\s+24:0a:c4:12:34:56/);
+    expect(all.out).toContain('2 attempt(s)');
+    const failed = memoryIO(dir);
+    expect(await history(['--db', 'station.db', '--attempts', '--failed', '--json'], failed)).toBe(0);
+    expect(JSON.parse(failed.out)).toMatchObject([{ kind: 'provision', outcome: 'failed', stage: 'connect', code: 'no-download-mode', slot: 3 }]);
+    const byMac = memoryIO(dir);
+    expect(await history(['--db', 'station.db', '--mac', '240AC4123456', '--json'], byMac)).toBe(0);
+    expect(JSON.parse(byMac.out)).toMatchObject([{ id: u.id, slot: null }]);
+    expect(await history(['--db', 'station.db', '--failed'], memoryIO(dir)).catch((e: Error) => e.message)).toMatch(/--failed goes with --attempts/);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canMove, PIPELINE_TRANSITIONS, type PipelineState } from '../../shared/station/states.ts';
+import { canMove, PORT_TRANSITIONS, type PortPhase } from '../../shared/station/port-state.ts';
 import type { StationEvent } from '../../shared/station/events.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
@@ -13,32 +13,42 @@ import { codeOnLabel, demoStation, randomMac, setupDataOnFlash } from './helpers
 
 beforeAll(() => useOpenSslModPow());
 
-const HAPPY_PATH: PipelineState[] = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'];
+const HAPPY_PATH: PortPhase[] = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'label-pending'];
 
-describe('transition table', () => {
+describe('port model: transition table', () => {
   it('allows the happy path in order and nothing that skips a stage', () => {
-    expect(canMove('idle', 'detect')).toBe(true);
+    expect(canMove('ready', 'detect')).toBe(true);
     for (let i = 0; i + 1 < HAPPY_PATH.length; i++) expect(canMove(HAPPY_PATH[i]!, HAPPY_PATH[i + 1]!)).toBe(true);
+    expect(canMove('label', 'done')).toBe(true); // the CLI: the label file is the deliverable
     // skipping verification, or labelling straight after a write, is impossible
     expect(canMove('flash', 'record')).toBe(false);
     expect(canMove('flash', 'label')).toBe(false);
     expect(canMove('identity', 'flash')).toBe(false);
     expect(canMove('detect', 'done')).toBe(false);
-    expect(canMove('idle', 'flash')).toBe(false);
+    expect(canMove('ready', 'flash')).toBe(false);
+    expect(canMove('empty', 'detect')).toBe(false); // no board, no run
     // no going backwards inside a run
     expect(canMove('verify', 'flash')).toBe(false);
   });
 
-  it('names failures per stage, and only identity can ask for confirmation', () => {
-    for (const s of HAPPY_PATH.slice(0, -1)) {
-      expect(canMove(s, `failed-${s}` as PipelineState)).toBe(true);
-      expect(canMove(`failed-${s}` as PipelineState, 'detect')).toBe(true); // retry starts over
-    }
-    expect(canMove('flash', 'failed-verify')).toBe(false);
-    const toConfirm = Object.entries(PIPELINE_TRANSITIONS).filter(([, to]) => to.includes('needs-confirmation')).map(([from]) => from);
+  it('any work stage can fail, a failure only restarts; only identity asks for confirmation; a board may leave anywhere', () => {
+    for (const s of HAPPY_PATH.slice(0, -1)) expect(canMove(s, 'failed')).toBe(true);
+    expect(PORT_TRANSITIONS.failed.filter((p) => p !== 'empty')).toEqual(['detect']);
+    const toConfirm = Object.entries(PORT_TRANSITIONS).filter(([, to]) => to.includes('needs-confirmation')).map(([from]) => from);
     expect(toConfirm).toEqual(['identity']);
     expect(canMove('needs-confirmation', 'detect')).toBe(true);
     expect(canMove('needs-confirmation', 'flash')).toBe(false);
+    for (const phase of Object.keys(PORT_TRANSITIONS) as PortPhase[]) if (phase !== 'empty') expect(canMove(phase, 'empty')).toBe(true);
+    expect(PORT_TRANSITIONS.empty).toEqual(['ready']);
+  });
+
+  it('a label is done only after a print that went out (and its scan, when asked)', () => {
+    expect(canMove('label-pending', 'done')).toBe(true); // CLI pending → printed by markLabel…
+    expect(canMove('printing', 'print-failed')).toBe(true);
+    expect(canMove('print-failed', 'done')).toBe(false);
+    expect(canMove('awaiting-scan', 'done')).toBe(true);
+    expect(canMove('scan-mismatch', 'done')).toBe(true);
+    expect(canMove('print-failed', 'printing')).toBe(true);
   });
 });
 
@@ -47,14 +57,15 @@ describe('Station', () => {
     const { station, registry, db, dir } = await demoStation();
     registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
     const events: StationEvent[] = [];
-    const states: PipelineState[] = [];
+    const states: PortPhase[] = [];
     station.on((e) => events.push(e));
-    const off = station.on('state', (e) => states.push(e.state));
+    const off = station.on('port-state', (e) => states.at(-1) !== e.state.phase && states.push(e.state.phase));
     const outcome = await station.provisionNext('virtual:a');
     expect(outcome.kind).toBe('done');
     if (outcome.kind !== 'done') return;
     expect(states).toEqual(HAPPY_PATH);
-    expect(station.pipelineState('virtual:a')).toBe('done');
+    expect(station.portState('virtual:a')).toMatchObject({ phase: 'label-pending', percent: 100, unit: { id: outcome.result.unit.id, setupId: outcome.result.unit.setupId } });
+    expect(station.portState('virtual:a').board).toEqual({ chip: 'esp32', mac: outcome.result.unit.mac });
 
     const stored = db.getUnit(outcome.result.unit.id)!;
     expect(outcome.result.payload).toBe(stored.payload);
@@ -124,8 +135,9 @@ describe('Station', () => {
     const chip = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
     chip.injectFault({ kind: 'stall', afterBytes: 9000 });
     // the chip stalls early in the write; the operator presses Cancel well before the 5 s timeout
-    const off = station.on('state', (e) => {
-      if (e.state === 'flash') setTimeout(() => station.cancel('virtual:a'), 300);
+    let cancelled = false;
+    const off = station.on('stage', (e) => {
+      if (e.stage === 'flash' && !cancelled) (cancelled = true), setTimeout(() => station.cancel('virtual:a'), 300);
     });
     const out = await station.provisionNext('virtual:a');
     expect(out).toMatchObject({ kind: 'failed', code: 'cancelled', stage: 'flash' });
@@ -190,7 +202,7 @@ describe('Station', () => {
     const reprint = await station.labelFor(ok.result.unit.id);
     expect(reprint.setupCode).toBe(ok.result.setupCode);
     expect(reprint.labelSvg).toBe(ok.result.labelSvg);
-    station.markLabelPrinted(ok.result.unit.id);
+    station.labelPrinted(ok.result.unit.id, 'Printed on test');
     expect(station.getUnit(ok.result.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
     station.close();
     expect(existsSync(join(dir, 'own.db'))).toBe(true);

@@ -38,6 +38,30 @@ describe('re-plugging a provisioned unit', () => {
     expect(JSON.stringify(events)).not.toContain(first.result.setupCode);
   });
 
+  it('a confirmed re-flash that fails is retried without asking the question again', async () => {
+    const { station, registry } = await demoStation();
+    const mac = randomMac();
+    registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    const first = await station.provisionNext('virtual:a');
+    if (first.kind !== 'done') throw new Error('first run failed');
+    registry.remove('virtual:a');
+    const again = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
+    expect(await station.provisionNext('virtual:a')).toMatchObject({ kind: 'needs-confirmation' });
+    // Fails before anything is written: the unit record still says it is finished.
+    again.injectFault({ kind: 'no-download-mode' });
+    expect(await station.confirmReflash('virtual:a')).toMatchObject({ kind: 'failed', code: 'no-download-mode' });
+    again.clearFaults();
+    const retried = await station.retry('virtual:a');
+    expect(retried.kind).toBe('done'); // not 'needs-confirmation': the operator already said yes
+    if (retried.kind !== 'done') return;
+    expect(retried.result.unit.id).toBe(first.result.unit.id);
+    expect(retried.result.setupCode).toBe(first.result.setupCode);
+    // A board that leaves takes the answer with it: the next time it is asked again.
+    station.portChanged('virtual:a', 'detached');
+    station.portChanged('virtual:a', 'attached');
+    expect(await station.provisionNext('virtual:a')).toMatchObject({ kind: 'needs-confirmation' });
+  });
+
   it('a second unit on the same port gets a different identity', async () => {
     const { station, registry } = await demoStation();
     registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
@@ -70,8 +94,7 @@ describe('faults during provisioning', () => {
       if (failed.kind !== 'failed') return;
       expect(failed.message.length).toBeGreaterThan(10);
       expect(failed.nextStep.length).toBeGreaterThan(10);
-      expect(station.portState('virtual:f')).toMatchObject({ kind: 'failed', code: c.code });
-      expect(station.pipelineState('virtual:f')).toBe(`failed-${c.stage}`);
+      expect(station.portState('virtual:f')).toMatchObject({ phase: 'failed', failure: { code: c.code, stage: c.stage } });
       const before = db.findByMac('demo-smart-plug', mac);
       if (c.stage === 'connect') expect(before).toBeUndefined(); // no identity spent on a unit never identified
       else expect(before).toMatchObject({ status: 'failed', failure: failed.message }); // the operator-readable reason is recorded

@@ -3,13 +3,13 @@
 // same STATION_METHODS table as the real preload, its calls answered by the real handlers
 // (src-main/app/handlers.ts) in this process.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { STATION_METHODS, type AppEvent, type StationHandlers } from '../../shared/ipc.ts';
 import { dispatch } from '../../src-main/app/handlers.ts';
-import type { LabelPageStore } from '../../src-main/app/label-page.ts';
+import { LabelPageStore, type LabelJob } from '../../src-main/app/label-page.ts';
 import { APP_ORIGIN, contentTypeFor, resolveAppAsset, securityHeaders } from '../../src-main/app/security.ts';
 
 export const RENDERER_ROOT = 'out/renderer';
@@ -81,4 +81,75 @@ export async function installStationBridge(page: Page, handlers: StationHandlers
     chain = chain.then(() => page.evaluate((ev) => (globalThis as unknown as { __stationEmit(x: unknown): void }).__stationEmit(ev), e as unknown)).catch(() => undefined);
     return chain;
   };
+}
+
+export interface UiSession {
+  context: BrowserContext;
+  page: Page;
+  server: Server;
+  base: string;
+  labelPages: LabelPageStore;
+  /** Console errors/warnings and page errors seen so far (CSP violations show up here). */
+  problems: string[];
+  /** Chromium's print-to-PDF of the label page: what Electron's printToPDF renders. */
+  printPdf(job: LabelJob, path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the built renderer, starts Chromium and opens the app in it with window.station backed
+ * by `handlers`; `subscribe` delivers main → renderer events. Fails at once, with the reason,
+ * when the renderer was not built.
+ */
+export async function openUi(handlers: StationHandlers, subscribe: (push: (e: AppEvent) => void) => void, viewport = { width: 1366, height: 768 }): Promise<UiSession> {
+  if (!existsSync(join(RENDERER_ROOT, 'index.html'))) throw new Error(`${RENDERER_ROOT}/index.html is missing: run \`npm run build\` (npm test builds it first)`);
+  const labelPages = new LabelPageStore();
+  const { server, base } = await serveRenderer(labelPages);
+  const context = await launchChromium();
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.setViewportSize(viewport);
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  const push = await installStationBridge(page, handlers);
+  subscribe((e) => void push(e));
+  await page.goto(`${base}/index.html`);
+  const printPdf = async (job: LabelJob, path: string) => {
+    const { id, htmlPath } = labelPages.add(job);
+    const p = await context.newPage();
+    try {
+      await p.goto(`${base}${htmlPath}`, { waitUntil: 'load' });
+      await p.pdf({ path, preferCSSPageSize: true, printBackground: true, margin: { top: '0', bottom: '0', left: '0', right: '0' } });
+    } finally {
+      labelPages.remove(id);
+      await p.close();
+    }
+  };
+  return {
+    context, page, server, base, labelPages, problems, printPdf,
+    async close() {
+      await context.close();
+      server.close();
+    },
+  };
+}
+
+/**
+ * Waits until every tile on screen shows the phase the station's model has for its slot (the
+ * renderer is a pure view: events may lag, never disagree for long). Returns the phases.
+ */
+export async function screenMatchesModel(page: Page, model: () => { slot: number; plugged: boolean; state: { phase: string } }[], timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    const screen = await page.locator('[data-testid="tile"]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-slot')}:${e.getAttribute('data-phase')}`).join(' '));
+    const want = model().map((t) => `${t.slot}:${t.plugged ? t.state.phase : 'empty'}`).join(' ');
+    if (screen === want) return;
+    last = `screen ${screen} ≠ model ${want}`;
+    if (Date.now() > deadline) throw new Error(`the tiles do not show the station's model: ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -68,7 +68,7 @@ function unitRow(id: number): { payload: string; setup_code: string; setup_id: s
 }
 
 function virtualNvs(port: string): Uint8Array {
-  const chip = core.registry.get(port);
+  const chip = core.bench.registry.get(port);
   if (!chip) throw new Error(`no chip on ${port}`);
   return chip.flash.slice(FACTORY_NVS.offset, FACTORY_NVS.offset + FACTORY_NVS.size);
 }
@@ -80,11 +80,12 @@ async function qrOnScreen(): Promise<string | null> {
 }
 
 async function selectPort(path: string): Promise<void> {
-  await page.locator(`[data-testid="port-card"][data-port="${path}"]`).click();
+  await page.locator(`[data-testid="tile"][data-port="${path}"]`).getByTestId('tile-select').click();
 }
 
+/** Enter from anywhere but a text field acts on the selected slot. */
 async function provisionWithKeyboard(): Promise<void> {
-  await page.getByTestId('provision').focus();
+  await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
   await page.keyboard.press('Enter');
 }
 
@@ -121,7 +122,7 @@ beforeAll(async () => {
     const seen: string[] = [];
     Object.defineProperty(g, '__stagesSeen', { value: seen });
     new g.MutationObserver(() => {
-      const t = g.document.querySelector('[data-testid="progress"] h2')?.firstChild?.textContent?.trim();
+      const t = g.document.querySelector('[data-testid="progress"] .current')?.firstChild?.textContent?.trim();
       if (t && seen.at(-1) !== t) seen.push(t);
     }).observe(g.document, { subtree: true, childList: true, characterData: true });
   });
@@ -141,12 +142,13 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
   let firstUnit: number;
   let firstCode: string;
 
-  it('shows the product and the demo ESP32 as a port card', async () => {
+  it('shows the product and the demo ESP32 as slot 1 with its MAC', async () => {
     await expect.poll(() => page.getByTestId('product-name').textContent()).toContain('Demo Smart Plug');
-    await page.getByTestId('port-card').first().waitFor();
-    firstPort = (await page.getByTestId('port-card').first().getAttribute('data-port'))!;
+    await page.getByTestId('tile').first().waitFor();
+    firstPort = (await page.getByTestId('tile').first().getAttribute('data-port'))!;
     expect(firstPort).toMatch(/^virtual:esp32-\d+$/);
-    expect(await page.getByTestId('port-card').first().textContent()).toContain(core.registry.get(firstPort)!.options.mac.toUpperCase());
+    expect(await page.getByTestId('tile').first().getAttribute('data-slot')).toBe('1');
+    expect(await page.getByTestId('tile').first().textContent()).toContain(core.bench.registry.get(firstPort)!.options.mac.toUpperCase());
   });
 
   it('provisions with the keyboard: progress, label QR = DB payload, code pairs with the virtual flash', async () => {
@@ -200,9 +202,9 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
 
   it('a second unit gets a different identity', async () => {
     await page.getByTestId('add-esp32s3').click();
-    const card = page.locator('[data-testid="port-card"][data-port^="virtual:esp32s3-"]');
+    const card = page.locator('[data-testid="tile"][data-port^="virtual:esp32s3-"]');
     await card.waitFor();
-    await card.click();
+    await card.getByTestId('tile-select').click();
     await page.getByTestId('provision').click();
     const second = await resultUnitId();
     expect(second).not.toBe(firstUnit);
@@ -233,9 +235,9 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
 
   it('an injected fault shows a readable error and Retry succeeds', async () => {
     await page.getByTestId('add-esp32c3').click();
-    const card = page.locator('[data-testid="port-card"][data-port^="virtual:esp32c3-"]');
+    const card = page.locator('[data-testid="tile"][data-port^="virtual:esp32c3-"]');
     await card.waitFor();
-    await card.click();
+    await card.getByTestId('tile-select').click();
     await page.getByTestId('fault-kind').selectOption('corrupt-write');
     await page.getByTestId('inject-fault').click();
     await page.getByTestId('provision').click();
@@ -259,7 +261,7 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
     await expect.poll(() => page.getByTestId('history-row').count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, 'ui-history.png') });
     const first = unitRow(firstUnit);
-    await page.getByTestId('filter-setup-id').fill(first.setup_id);
+    await page.getByTestId('filter-query').fill(first.setup_id);
     await page.getByTestId('search').click();
     await expect.poll(() => page.getByTestId('history-row').count()).toBe(1);
     await page.getByTestId('reprint').click();
@@ -303,11 +305,11 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
 
     await page.keyboard.press('Alt+1');
     await expect.poll(() => page.getByTestId('pool-status').textContent()).toContain('3 left');
-    const esp32Cards = page.locator('[data-testid="port-card"][data-port^="virtual:esp32-"]');
+    const esp32Cards = page.locator('[data-testid="tile"][data-port^="virtual:esp32-"]');
     const before = await esp32Cards.count();
     await page.getByTestId('add-esp32').click();
     await expect.poll(() => esp32Cards.count()).toBe(before + 1);
-    await esp32Cards.last().click();
+    await esp32Cards.last().getByTestId('tile-select').click();
     await page.getByTestId('provision').click();
     const id = await resultUnitId();
     expect(unitRow(id).setup_id).toBe(manifest.identities[0]!.setupId);

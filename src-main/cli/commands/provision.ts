@@ -98,7 +98,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       verify: values.verify as 'md5' | 'readback' | undefined,
     });
     // 'record' is entered after verification and before the database says 'verified'.
-    if (chip && statePath) station.on('state', (e) => e.state === 'record' && saveVirtualChip(chip, statePath));
+    let saved = false;
+    if (chip && statePath) station.on('port-state', (e) => {
+      if (e.state.phase === 'record' && !saved) (saved = true), saveVirtualChip(chip, statePath);
+    });
     // Human progress: one line per stage (the first message of each), on stderr.
     let lastStage = '';
     if (!values.json) station.on('stage', (e) => {

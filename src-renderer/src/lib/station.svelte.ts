@@ -1,63 +1,34 @@
-// Reactive station state for all screens (Svelte 5 runes): the snapshot from main plus what the
-// operator screen shows per port (progress, result with label, failure, re-flash question).
-import type { AppEvent, AppSnapshot, LabelOutcome, ProvisionReply, ProvisionResult } from '../../../shared/ipc.ts';
-import type { Stage } from '../../../shared/station/events.ts';
+// Reactive station state for all screens (Svelte 5 runes). The tiles are a pure view of the main
+// process's model (snapshot + 'port-state' events); the only things kept here are the operator's
+// selection (a slot number: it never moves by itself), the label previews fetched for display,
+// and the last message of a call.
+import type { AppEvent, AppSnapshot, ProvisionResult, SlotTile } from '../../../shared/ipc.ts';
 import { api, errorText } from './api.ts';
-
-export interface PortProgress {
-  stage: Stage;
-  percent: number;
-  message: string;
-}
-
-export interface PortFailure {
-  stage: string;
-  code: string;
-  message: string;
-  nextStep: string;
-}
-
-export interface PortConfirm {
-  unitId: number;
-  mac: string;
-  setupId: string;
-}
-
-export type LabelState = { status: 'printing' } | { status: 'printed'; detail: string } | { status: 'failed'; message: string };
-
-export interface PortView {
-  busy: boolean;
-  progress: PortProgress | null;
-  result: ProvisionResult | null;
-  label: LabelState | null;
-  failure: PortFailure | null;
-  confirm: PortConfirm | null;
-}
-
-function emptyView(): PortView {
-  return { busy: false, progress: null, result: null, label: null, failure: null, confirm: null };
-}
-
-function labelDone(outcome: LabelOutcome): LabelState {
-  return { status: 'printed', detail: outcome.status === 'printed' ? `Printed on ${outcome.printer}` : `Saved as PDF: ${outcome.path}` };
-}
+import { hasLabel } from './words.ts';
 
 class StationState {
   snapshot = $state<AppSnapshot | null>(null);
-  views = $state<Record<string, PortView>>({});
-  selected = $state<string | null>(null);
+  /** The selected slot number; null until the operator picks one (or the bench has one tile). */
+  selected = $state<number | null>(null);
   /** A message for the whole app (bridge missing, unexpected error). */
   notice = $state<string | null>(null);
+  /** A message about the last action on a tile, by slot (e.g. a refused request). */
+  tileMessage = $state<Record<number, string>>({});
+  /** Label previews (with the setup code, for display only), by unit id. */
+  labels = $state<Record<number, ProvisionResult>>({});
   /** Verifiers checked so far by a running manifest import (Settings → Identity pool). */
   poolCheck = $state<{ done: number; total: number } | null>(null);
 
-  view(port: string): PortView {
-    return this.views[port] ?? emptyView();
+  get tiles(): SlotTile[] {
+    return this.snapshot?.tiles ?? [];
   }
 
-  private ensure(port: string): PortView {
-    if (!this.views[port]) this.views[port] = emptyView();
-    return this.views[port]!;
+  tile(slot: number | null): SlotTile | null {
+    return slot === null ? null : (this.tiles.find((t) => t.slot === slot) ?? null);
+  }
+
+  get selectedTile(): SlotTile | null {
+    return this.tile(this.selected) ?? (this.tiles.length === 1 ? this.tiles[0]! : null);
   }
 
   async start(): Promise<void> {
@@ -71,8 +42,12 @@ class StationState {
 
   setSnapshot(s: AppSnapshot): void {
     this.snapshot = s;
-    const paths = s.ports.map((p) => p.path);
-    if (!this.selected || !paths.includes(this.selected)) this.selected = paths[0] ?? null;
+    if (this.selected === null && s.tiles.length > 0) this.selected = s.tiles[0]!.slot;
+    for (const t of s.tiles) this.wantLabel(t);
+  }
+
+  select(slot: number): void {
+    if (this.tile(slot)) this.selected = slot;
   }
 
   private onEvent(e: AppEvent): void {
@@ -83,109 +58,104 @@ class StationState {
       case 'counters':
         if (this.snapshot) this.snapshot.counters = e.counters;
         break;
-      case 'stage': {
-        const v = this.ensure(e.port);
-        if (e.stage === 'detect') Object.assign(v, { result: null, label: null, failure: null, confirm: null });
-        v.progress = { stage: e.stage, percent: e.percent, message: e.message };
-        break;
-      }
-      case 'failure':
-        this.ensure(e.port).failure = { stage: e.stage, code: e.code, message: e.message, nextStep: e.nextStep };
-        break;
-      case 'needs-confirmation':
-        this.ensure(e.port).confirm = { unitId: e.unitId, mac: e.mac, setupId: e.setupId };
-        break;
-      case 'done': {
-        // Auto-provisioned units have no pending call: fetch their label for the preview.
-        const v = this.ensure(e.port);
-        if (!v.busy) void this.loadLabel(e.port, e.unit.id);
-        break;
-      }
-      case 'label':
-        for (const v of Object.values(this.views)) {
-          if (v.result?.unit.id !== e.unitId) continue;
-          if (e.status === 'failed') v.label = { status: 'failed', message: e.message ?? 'The label was not printed.' };
+      case 'port-state': {
+        const t = this.tiles.find((x) => x.path === e.port);
+        if (t) {
+          t.state = e.state;
+          if (e.state.phase === 'detect') delete this.tileMessage[t.slot];
+          this.wantLabel(t);
         }
         break;
+      }
       case 'pool-import':
         this.poolCheck = { done: e.done, total: e.total };
         break;
-      case 'ports':
+      default:
         break;
     }
   }
 
-  private async loadLabel(port: string, unitId: number): Promise<void> {
+  /** Fetches the label preview of a tile's verified unit once. */
+  private wantLabel(t: SlotTile): void {
+    const id = t.state.unit?.id;
+    if (id === undefined || !hasLabel(t.state) || this.labels[id]) return;
+    void api.getLabel(id).then(
+      (r) => (this.labels[id] = r),
+      (err) => (this.notice = errorText(err)),
+    );
+  }
+
+  labelOf(t: SlotTile | null): ProvisionResult | null {
+    const id = t?.state.unit?.id;
+    return id !== undefined && t && hasLabel(t.state) ? (this.labels[id] ?? null) : null;
+  }
+
+  /** Runs a call for a tile; a refusal is shown on that tile (its state comes from main). */
+  private async act(t: SlotTile, call: () => Promise<unknown>): Promise<void> {
+    delete this.tileMessage[t.slot];
     try {
-      const result = await api.getLabel(unitId);
-      const v = this.ensure(port);
-      v.result = result;
+      await call();
+    } catch (err) {
+      this.tileMessage[t.slot] = errorText(err);
+    }
+  }
+
+  provision(t: SlotTile): Promise<void> {
+    return this.act(t, () => api.provisionNext(t.path));
+  }
+
+  retry(t: SlotTile): Promise<void> {
+    return this.act(t, () => api.retry(t.path));
+  }
+
+  confirmReflash(t: SlotTile): Promise<void> {
+    return this.act(t, () => api.confirmReflash(t.path));
+  }
+
+  declineReflash(t: SlotTile): Promise<void> {
+    return this.act(t, () => api.declineReflash(t.path));
+  }
+
+  printAgain(t: SlotTile): Promise<void> {
+    const id = t.state.unit?.id;
+    if (id === undefined) return Promise.resolve();
+    return this.act(t, () => api.printLabel(id));
+  }
+
+  /** The primary action of a tile: what Enter does when it is selected. */
+  primary(t: SlotTile): Promise<void> | undefined {
+    if (!t.plugged) return undefined;
+    switch (t.state.phase) {
+      case 'ready':
+      case 'done':
+        return this.provision(t);
+      case 'failed':
+        return this.retry(t);
+      case 'print-failed':
+      case 'label-pending':
+        return this.printAgain(t);
+      default:
+        return undefined;
+    }
+  }
+
+  async provisionAllReady(): Promise<void> {
+    try {
+      await api.provisionAllReady();
     } catch (err) {
       this.notice = errorText(err);
     }
   }
 
-  private apply(port: string, reply: ProvisionReply): void {
-    const v = this.ensure(port);
-    if (reply.kind === 'done') {
-      v.result = reply.result;
-      v.failure = null;
-      v.confirm = null;
-      v.label = reply.label.status === 'failed' ? { status: 'failed', message: reply.label.message } : labelDone(reply.label);
-    } else if (reply.kind === 'needs-confirmation') {
-      v.confirm = { unitId: reply.unitId, mac: reply.mac, setupId: reply.setupId };
-    } else {
-      v.failure = { stage: reply.stage, code: reply.code, message: reply.message, nextStep: reply.nextStep };
+  async scan(t: SlotTile | null, text: string): Promise<void> {
+    if (!t) {
+      this.notice = 'A label was scanned but no slot is selected: press the slot number first, then scan.';
+      return;
     }
-  }
-
-  private async runOn(port: string, call: () => Promise<ProvisionReply>): Promise<void> {
-    const v = this.ensure(port);
-    if (v.busy) return;
-    v.busy = true;
-    Object.assign(v, { failure: null, confirm: null, result: null, label: null, progress: { stage: 'detect', percent: 0, message: 'Starting' } });
-    try {
-      this.apply(port, await call());
-    } catch (err) {
-      v.failure = { stage: 'detect', code: 'app', message: errorText(err), nextStep: 'Check the port and press Retry.' };
-    } finally {
-      v.busy = false;
-    }
-  }
-
-  provision(port: string): Promise<void> {
-    return this.runOn(port, () => api.provisionNext(port));
-  }
-
-  retry(port: string): Promise<void> {
-    return this.runOn(port, () => api.retry(port));
-  }
-
-  confirmReflash(port: string): Promise<void> {
-    return this.runOn(port, () => api.confirmReflash(port));
-  }
-
-  async declineReflash(port: string): Promise<void> {
-    const v = this.ensure(port);
-    v.confirm = null;
-    v.progress = null;
-    try {
-      await api.declineReflash(port);
-    } catch (err) {
-      this.notice = errorText(err);
-    }
-  }
-
-  async printAgain(port: string): Promise<void> {
-    const v = this.ensure(port);
-    const unitId = v.result?.unit.id;
-    if (unitId === undefined) return;
-    v.label = { status: 'printing' };
-    try {
-      v.label = labelDone(await api.printLabel(unitId));
-    } catch (err) {
-      v.label = { status: 'failed', message: errorText(err) };
-    }
+    await this.act(t, async () => {
+      const r = await api.scanLabel(t.path, text);
+      if (!r.ok) this.tileMessage[t.slot] = r.message;
+    });
   }
 }
 
