@@ -150,6 +150,31 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
     await screenMatchesModel(bench.ui.page, () => bench.core.snapshot().tiles, 2000);
   });
 
+  it.each(SIZES)('$name: history and settings fit too (no sideways scroll, tabs on screen)', async (size) => {
+    const { page } = bench.ui;
+    await page.setViewportSize({ width: size.width, height: size.height });
+    for (const [key, ready, name] of [['Alt+2', 'history-table', 'history'], ['Alt+3', 'label-preview', 'settings']] as const) {
+      await page.keyboard.press(key);
+      await page.getByTestId(ready).waitFor();
+      await page.waitForTimeout(100);
+      const problems = await page.evaluate(() => {
+        const g = globalThis as unknown as { document: any; innerWidth: number; innerHeight: number };
+        const out: string[] = [];
+        const screen = g.document.querySelector('.screen');
+        if (g.document.documentElement.scrollWidth > g.innerWidth + 1) out.push('page scrolls sideways');
+        if (screen.scrollWidth > screen.clientWidth + 1) out.push(`screen scrolls sideways (${screen.scrollWidth} > ${screen.clientWidth})`);
+        for (const tab of g.document.querySelectorAll('.tab')) {
+          const r = tab.getBoundingClientRect();
+          if (r.left < 0 || r.right > g.innerWidth + 1 || r.bottom > g.innerHeight) out.push(`tab "${tab.textContent.trim()}" off screen`);
+        }
+        return out;
+      });
+      expect(problems, `${name} at ${size.name}`).toEqual([]);
+      if (boards === 8) await page.screenshot({ path: join(SHOTS, `${name}-${size.name}.png`) });
+    }
+    await page.keyboard.press('Alt+1');
+  });
+
   it('8 tiles fit in the window at 1366×768 and grow at 1920×1080', async () => {
     const measure = async (w: number, h: number) => {
       await bench.ui.page.setViewportSize({ width: w, height: h });
