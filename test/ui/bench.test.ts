@@ -66,7 +66,7 @@ async function shot(name: string): Promise<void> {
   const model = () => core.snapshot().tiles;
   await screenMatchesModel(ui.page, model);
   await ui.page.screenshot({ path: join(SHOTS, `bench-${name}.png`) });
-  await screenMatchesModel(ui.page, model, 2000); // still the model after the picture: the picture shows the truth
+  await screenMatchesModel(ui.page, model, 10_000); // still the model after the picture: the picture shows the truth
 }
 
 async function blur(): Promise<void> {
@@ -127,7 +127,7 @@ describe('a bench of 8 boards on real port-watcher events', () => {
     await core.saveProfile('demo-profile.json', { ...editor.profile, scanBack: true });
     for (let i = 0; i < BOARDS; i++) macs.push(plug(i));
     await core.bench.poll();
-    await expect.poll(() => ui.page.getByTestId('tile').count(), { timeout: 5000 }).toBe(BOARDS);
+    await expect.poll(() => ui.page.getByTestId('tile').count()).toBe(BOARDS);
     for (let i = 0; i < BOARDS; i++) {
       expect(await phaseOnScreen(i + 1)).toBe('ready');
       // Native USB reports the MAC as its serial number: known at plug. Behind a UART bridge it is
@@ -232,8 +232,8 @@ describe('a bench of 8 boards on real port-watcher events', () => {
     registry.remove(dev(2)); // slot 3: another board on the same port
     plug(2);
     await core.bench.poll();
-    await expect.poll(() => phaseOnScreen(8), { timeout: 3000 }).toBe('empty');
-    await expect.poll(() => phaseOnScreen(3), { timeout: 3000 }).toBe('ready');
+    await expect.poll(() => phaseOnScreen(8)).toBe('empty');
+    await expect.poll(() => phaseOnScreen(3)).toBe('ready');
     expect(await tile(3).getByTestId('tile-mac').textContent()).toBe('MAC not read yet'); // a UART board: not the old MAC
     expect(await tile(3).getByTestId('tile-unit').count()).toBe(0); // not the previous unit's result
     expect(await tile(3).getByTestId('tile-message').textContent()).toContain('New board');
@@ -242,10 +242,10 @@ describe('a bench of 8 boards on real port-watcher events', () => {
     const chip4 = registry.get(dev(3))!;
     registry.remove(dev(3)); // … and re-plugs that board
     await core.bench.poll();
-    await expect.poll(() => phaseOnScreen(4), { timeout: 3000 }).toBe('empty');
+    await expect.poll(() => phaseOnScreen(4)).toBe('empty');
     registry.add(dev(3), chip4);
     await core.bench.poll();
-    await expect.poll(() => phaseOnScreen(4), { timeout: 3000 }).toBe('ready');
+    await expect.poll(() => phaseOnScreen(4)).toBe('ready');
     expect(await ui.page.getByTestId('detail').getAttribute('data-slot')).toBe('4');
     await shot('8-swapped');
     // Enter acts on slot 4: the same board asks before re-flashing; the question takes the focus.
@@ -261,7 +261,7 @@ describe('a bench of 8 boards on real port-watcher events', () => {
     await ui.page.getByTestId('auto-provision').check();
     macs.push(plug(8)); // a ninth port on the hub
     await core.bench.poll();
-    await expect.poll(() => ui.page.getByTestId('tile').count(), { timeout: 3000 }).toBe(9);
+    await expect.poll(() => ui.page.getByTestId('tile').count()).toBe(9);
     await expect.poll(() => phaseOnScreen(9), { timeout: 30_000 }).toBe('awaiting-scan');
     const id = Number(await tile(9).getByTestId('tile-unit').textContent());
     expect(unitRow(id)).toMatchObject({ status: 'label-printed', slot: 9, mac: macs[8] });

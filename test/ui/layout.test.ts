@@ -65,8 +65,21 @@ async function mixStates({ core }: Bench): Promise<void> {
   failPrint = '';
 }
 
-async function checkLayout({ ui }: Bench, label: string): Promise<void> {
-  const report = await ui.page.evaluate(() => {
+/** Checks the page until it is right (a resize settles over a few frames on a loaded machine), then asserts. */
+async function checkLayout(bench: Bench, label: string): Promise<void> {
+  let report = await layoutReport(bench);
+  for (let i = 0; i < 40 && report.problems.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    report = await layoutReport(bench);
+  }
+  expect(report.problems, label).toEqual([]);
+  for (const t of report.tiles) {
+    if (/\b(run|warn|bad|ok)\b/.test(t.tone)) expect(contrast(t.fill, 'rgb(243, 244, 246)'), `${label}: ${t.tone} fill`).toBeGreaterThanOrEqual(3);
+  }
+}
+
+function layoutReport({ ui }: Bench) {
+  return ui.page.evaluate(() => {
     const d = (globalThis as unknown as { document: any; innerWidth: number; innerHeight: number; getComputedStyle(e: unknown): any }).document;
     const g = globalThis as unknown as { innerWidth: number; innerHeight: number; getComputedStyle(e: unknown): any };
     const problems: string[] = [];
@@ -98,11 +111,6 @@ async function checkLayout({ ui }: Bench, label: string): Promise<void> {
     });
     return { problems, tiles, viewport: { w: g.innerWidth, h: g.innerHeight } };
   });
-  expect(report.problems, label).toEqual([]);
-  for (const t of report.tiles) {
-    if (/\b(run|warn|bad|ok)\b/.test(t.tone)) expect(contrast(t.fill, 'rgb(243, 244, 246)'), `${label}: ${t.tone} fill`).toBeGreaterThanOrEqual(3);
-  }
-  return void report;
 }
 
 function luminance(rgb: string): number {
@@ -147,7 +155,7 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
     await screenMatchesModel(bench.ui.page, () => bench.core.snapshot().tiles);
     await checkLayout(bench, `${boards} boards at ${size.name}`);
     await bench.ui.page.screenshot({ path: join(SHOTS, `grid-${boards}-${size.name}.png`) });
-    await screenMatchesModel(bench.ui.page, () => bench.core.snapshot().tiles, 2000);
+    await screenMatchesModel(bench.ui.page, () => bench.core.snapshot().tiles, 10_000);
   });
 
   it.each(SIZES)('$name: history and settings fit too (no sideways scroll, tabs on screen)', async (size) => {
@@ -157,7 +165,7 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
       await page.keyboard.press(key);
       await page.getByTestId(ready).waitFor();
       await page.waitForTimeout(100);
-      const problems = await page.evaluate(() => {
+      const problems = () => page.evaluate(() => {
         const g = globalThis as unknown as { document: any; innerWidth: number; innerHeight: number };
         const out: string[] = [];
         const screen = g.document.querySelector('.screen');
@@ -169,7 +177,7 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
         }
         return out;
       });
-      expect(problems, `${name} at ${size.name}`).toEqual([]);
+      await expect.poll(problems, { message: `${name} at ${size.name}` }).toEqual([]);
       if (boards === 8) await page.screenshot({ path: join(SHOTS, `${name}-${size.name}.png`) });
     }
     await page.keyboard.press('Alt+1');
@@ -181,11 +189,11 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
       await bench.ui.page.waitForTimeout(150);
       return bench.ui.page.locator('[data-testid="tile"]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ w: r.width, bottom: r.bottom })));
     };
+    await bench.ui.page.setViewportSize({ width: 1366, height: 768 });
+    await expect.poll(async () => (await measure(1366, 768)).every((t) => t.bottom <= 768)).toBe(true);
     const small = await measure(1366, 768);
-    const large = await measure(1920, 1080);
-    for (const t of small) expect(t.bottom).toBeLessThanOrEqual(768);
-    for (const t of large) expect(t.bottom).toBeLessThanOrEqual(1080);
-    expect(large[0]!.w).toBeGreaterThan(small[0]!.w * 1.2);
+    await bench.ui.page.setViewportSize({ width: 1920, height: 1080 });
+    await expect.poll(async () => (await measure(1920, 1080)).every((t) => t.bottom <= 1080 && t.w > small[0]!.w * 1.2)).toBe(true);
   });
 
   it('every screen passes axe-core with no serious or critical violation', async () => {
