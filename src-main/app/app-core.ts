@@ -376,7 +376,7 @@ export class AppCore {
   // ---------------------------------------------------------------- labels
 
   private deliver(result: ProvisionResult): Promise<LabelOutcome> {
-    return deliverLabel(this.requireStation(), this.options.platform, this.labelsDir, result.unit.id, result.labelSvg);
+    return deliverLabel(this.requireStation(), this.options.platform, this.labelsDir, result.unit.id, result.labelSvg, result.labelPdfPath);
   }
 
   async printLabel(unitId: number): Promise<LabelOutcome> {

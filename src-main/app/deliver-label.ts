@@ -13,13 +13,13 @@ import { AppError } from './errors.ts';
 import { checkPrinterName, type LabelJob } from './label-page.ts';
 import type { Platform } from './app-core.ts';
 
-export async function deliverLabel(station: Station, platform: Platform, labelsDir: string, unitId: number, svg: string): Promise<LabelOutcome> {
+export async function deliverLabel(station: Station, platform: Platform, labelsDir: string, unitId: number, svg: string, pdfPath: string | null = null): Promise<LabelOutcome> {
   const unit = station.db.getUnit(unitId);
   if (!unit) throw new AppError('not-found', `Unit ${unitId} is not in the database.`);
   const active = labelProfileOf(station.profile);
   const profile = unit.labelProfile ?? active;
   const printer = unit.product === station.profile.profile.id ? active.printer : profile.printer;
-  const job: LabelJob = { svg, size: labelSize(profile.label.size) };
+  const job: LabelJob = { svg, size: labelSize(profile.label.size), pdfPath };
   station.labelPrinting(unitId);
   try {
     let outcome: LabelOutcome;

@@ -14,6 +14,8 @@ export interface LabelSizeMm {
 export interface LabelJob {
   svg: string;
   size: LabelSizeMm;
+  /** The station's own PDF of this label at its exact size (pdf-lib): hosts without Chromium's print pipeline save it. */
+  pdfPath?: string | null;
 }
 
 /** Electron's webContents.print refuses page sizes of 352 µm or less (lib/browser/api/web-contents.ts). */
