@@ -16,6 +16,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   export: { summary: 'export the production manifest as CSV', load: () => import('./commands/export.ts') },
   pool: { summary: 'import a batch manifest as the identity pool, or show what is left', load: () => import('./commands/pool.ts') },
   batch: { summary: 'generate many accessories offline (like hk_mfg_gen.py)', load: () => import('./commands/batch.ts') },
+  demo: { summary: 'the whole flow on virtual boards, narrated (no hardware needed)', load: () => import('./commands/demo.ts') },
+  init: { summary: 'write a starter product (profile, partition table, custom data) ready for provision', load: () => import('./commands/init.ts') },
 };
 
 export function usage(): string {

@@ -78,9 +78,8 @@ describe('crash safety (SIGKILL during provisioning)', () => {
       }
     };
     await Promise.all([lane(0), lane(1)]);
-    expect(kills).toBeGreaterThan(3);
+    expect(kills, `killed after: ${killedAt.sort().join(' ')}`).toBeGreaterThan(3);
     expect(identityAfterKill.size).toBeGreaterThan(0); // some kills landed after the reservation
-    console.log(`crash-safety: ${kills} kills, after stage: ${killedAt.sort().join(' ')}`);
 
     const db = ProductionDb.open(join(dir, 'station.db'));
     const units = db.listUnits({ limit: 1000 });

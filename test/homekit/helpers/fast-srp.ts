@@ -43,6 +43,16 @@ function nativeModPow(base: bigint, exp: bigint, mod: bigint): bigint {
   return r;
 }
 
+/**
+ * A random 256-bit private key whose top bit is set: fast-srp-hap warns ("client key length 248 is
+ * less than the recommended 256 bits") whenever a plain random 32 bytes start with a zero byte.
+ */
+function fullLengthSecret(): Buffer {
+  const secret = randomBytes(32);
+  secret[0]! |= 0x80;
+  return secret;
+}
+
 /** Make fast-srp-hap's modPow mod the HAP prime run in OpenSSL (idempotent). */
 export function useOpenSslModPow(): void {
   if (installed) return;
@@ -76,7 +86,7 @@ export type HandshakeResult = { ok: true } | { ok: false; failedAt: string };
  */
 export function pairSetup(salt: Uint8Array, verifier: Uint8Array, password: string): HandshakeResult {
   const accessory = new SrpServer(HAP_PARAMS, { username: 'Pair-Setup', salt: Buffer.from(salt), verifier: Buffer.from(verifier) }, randomBytes(32));
-  const controller = new SrpClient(HAP_PARAMS, Buffer.from(salt), Buffer.from('Pair-Setup'), Buffer.from(password), randomBytes(32));
+  const controller = new SrpClient(HAP_PARAMS, Buffer.from(salt), Buffer.from('Pair-Setup'), Buffer.from(password), fullLengthSecret());
   controller.setB(accessory.computeB());
   accessory.setA(controller.computeA());
   try {

@@ -1,0 +1,123 @@
+// `factory-station demo [DIR]`: the whole flow without hardware, narrated for a newcomer, in a
+// scratch folder it names: a starter product → an offline batch of identities → the batch imported
+// as the station's pool → three virtual boards provisioned in parallel (one with an injected flash
+// fault, then retried with the same identity) → their labels → the history → the manifest export.
+// Every step is the real code the station and the CLI run; only the boards are virtual.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { ensureDirSync } from '../../ensure-dir.ts';
+import { ProductionDb } from '../../station/db.ts';
+import { loadProfile } from '../../station/profile-file.ts';
+import { Station, type ProvisionOutcome } from '../../station/station.ts';
+import { VirtualChipRegistry, type VirtualChipKind } from '../../virtual-chip/index.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { CliError, memoryIO, type CliIO } from '../io.ts';
+import { VERSION } from '../version.ts';
+
+export const DEF: CommandDef = {
+  program: 'factory-station demo',
+  summary: 'Run the whole station flow on virtual boards, explaining each step (no hardware needed).',
+  synopsis: ['[DIR] [--fast]'],
+  description: `Everything is written into DIR (default: a new folder under ${tmpdir()}), which is named at
+the start and the end: the product, the batch, the database, the labels and the manifest.`,
+  args: { min: 0, max: 1, names: 'DIR' },
+  options: { fast: { type: 'boolean', help: 'virtual boards without line timing (default: at the speed of a 921 600 baud link)' } },
+  examples: ['factory-station demo', 'factory-station demo ./try-it --fast'],
+  exitCodes: COMMON_EXIT_CODES,
+};
+
+type Step = (argv: string[], io: CliIO) => Promise<number>;
+
+/** Runs another verb in this process; its output is kept unless it fails. */
+async function verb(load: () => Promise<{ run: Step }>, argv: string[], cwd: string): Promise<string> {
+  const io = memoryIO(cwd);
+  const code = await (await load()).run(argv, io);
+  if (code !== 0) throw new CliError(`demo: factory-station ${argv.join(' ')} failed (exit ${code}): ${io.err.trim()}`, 1);
+  return io.out;
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals, help, version } = parseCommand(DEF, argv);
+  if (help) return (io.stdout(helpText(DEF)), 0);
+  if (version) return (io.stdout(`${VERSION}\n`), 0);
+  const dir = positionals[0] ? resolve(io.cwd, positionals[0]) : mkdtempSync(join(tmpdir(), 'hkfs-demo-'));
+  ensureDirSync(dir);
+  if (readdirSync(dir).length > 0) throw new CliError(`demo: ${dir} is not empty: name a new or empty folder`, 1);
+  const say = (text: string) => io.stdout(`${text}\n`);
+  const at = (p: string) => relative(io.cwd, p) || '.';
+  say(`HomeKit Factory Station demo — everything goes into ${dir}\n`);
+
+  say('1. A product. `factory-station init` writes a starter profile, partition table and custom data:');
+  await verb(() => import('./init.ts'), ['product', '--name', 'Demo Lamp', '--category', 'lighting'], dir);
+  say(`   ${at(join(dir, 'product/profile.json'))} (category 5, lighting; any ESP32 chip)\n`);
+
+  say('2. Identities made offline. `factory-station batch` creates 10 (codes, IDs, salts, verifiers):');
+  await verb(() => import('./batch.ts'), ['--count', '10', '--prefix', 'Lamp', '--cid', '5', '--size', '0x6000', '--outdir', 'batch', '--labels', 'none'], dir);
+  const manifest = readdirSync(join(dir, 'batch')).find((f) => f.startsWith('homekit_manifest_'));
+  if (!manifest) throw new CliError('demo: the batch wrote no manifest', 1);
+  say(`   the manifest for the station: ${at(join(dir, 'batch', manifest))}\n`);
+
+  say('3. The station takes them as its pool. `factory-station pool import` recomputes every verifier first:');
+  const dbPath = join(dir, 'station.db');
+  const imported = await verb(() => import('./pool.ts'), ['import', '--profile', 'product/profile.json', '--db', 'station.db', join('batch', manifest)], dir);
+  say(`   ${imported.trim().split('\n').at(-1)}\n`);
+
+  const outcomes = await provisionThree(dir, dbPath, values.fast === true, say);
+  say('');
+  say('5. The history (`factory-station history`) — setup codes are never shown, only on labels and in exports:');
+  const history = await verb(() => import('./history.ts'), ['--db', 'station.db'], dir);
+  say(history.trimEnd().split('\n').map((l) => `   ${l}`).join('\n'));
+  say('');
+  say('6. The production manifest (`factory-station export`), the record of every code: mode 0600.');
+  await verb(() => import('./export.ts'), ['--db', 'station.db', 'manifest.csv'], dir);
+  say(`   ${at(join(dir, 'manifest.csv'))}\n`);
+
+  const left = withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
+  const done = outcomes.filter((o) => o.kind === 'done').length;
+  say(`Summary: ${done} of 3 boards provisioned from the pool (${left} identities left), 1 flash fault caught and retried with the same identity.`);
+  say(`Everything is in ${dir}. Next: \`npm run preview\` shows the operator screen, README.md explains the rest.`);
+  return done === 3 ? 0 : 1;
+}
+
+function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
+  const db = ProductionDb.open(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+async function provisionThree(dir: string, dbPath: string, fast: boolean, say: (t: string) => void): Promise<ProvisionOutcome[]> {
+  say('4. Three boards on the bench, provisioned in parallel with pool identities. Board 2 gets a flash fault:');
+  const registry = new VirtualChipRegistry();
+  const kinds: VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+  const ports = kinds.map((k, i) => `virtual:${k}-${i + 1}`);
+  kinds.forEach((kind, i) => registry.create(ports[i]!, { chip: kind, pacing: !fast }));
+  registry.get(ports[1]!)!.injectFault({ kind: 'corrupt-write' });
+  const station = new Station({
+    dbPath, profile: await loadProfile(join(dir, 'product/profile.json')), labelDir: join(dir, 'labels'), stationName: 'demo', operator: 'demo',
+    virtualRegistry: registry, usePool: true, labelCompletes: 'done', slotOf: (port) => ports.indexOf(port) + 1,
+  });
+  try {
+    const first = await Promise.all(ports.map((p) => station.provisionNext(p)));
+    first.forEach((o, i) => say(`   slot ${i + 1} (${kinds[i]}): ${describe(o, dir)}`));
+    const failed = first.findIndex((o) => o.kind === 'failed');
+    if (failed >= 0) {
+      registry.get(ports[failed]!)!.clearFaults();
+      say(`   slot ${failed + 1}: the operator presses Retry — the unit keeps the identity it was given:`);
+      first[failed] = await station.retry(ports[failed]!);
+      say(`   slot ${failed + 1} (${kinds[failed]}): ${describe(first[failed]!, dir)}`);
+    }
+    return first;
+  } finally {
+    station.close();
+  }
+}
+
+function describe(o: ProvisionOutcome, dir: string): string {
+  if (o.kind === 'done') return `done — setup ID ${o.result.unit.setupId}, unit ${o.result.unit.id}, label ${relative(dir, o.result.labelPdfPath ?? '')}`;
+  if (o.kind === 'failed') return `failed at ${o.stage}: ${o.message} Next: ${o.nextStep}`;
+  return `asks before re-flashing unit ${o.unitId}`;
+}
