@@ -3,7 +3,6 @@
 // process and the UI test both run this same object behind the same handlers (handlers.ts); what
 // only Electron can do (dialogs, printers, print windows) comes in through `Platform`.
 import { existsSync, readdirSync } from 'node:fs';
-import { ensureDirSync } from '../ensure-dir.ts';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
@@ -29,10 +28,9 @@ import type {
 } from '../../shared/ipc.ts';
 import { checkPoolVerifier, ManifestError, readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
 import { addManifestToPool } from '../station/pool-import.ts';
-import { readInputFile } from '../input-file.ts';
 import { ProfileError, validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
-import { describeFsError, writeFileAtomic } from '../cli/io.ts';
+import { describeFsError, ensureDirSync, readInputFile, writeFileAtomic } from '../fs/index.ts';
 import { listPorts, PortWatcher, type ListingBinding, type PortDescription } from '../flash/index.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../virtual-chip/index.ts';
 import { ProductionDb } from '../station/db.ts';

@@ -23,7 +23,7 @@ import { encryptNvsImage, type NvsKeys } from '../../shared/nvs/encryption.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
 import { buildKeysPartition, generateNvsKeys, parseKeysPartition, NvsKeysError } from '../../shared/nvs/keys.ts';
 import { processIO, runCommand, CliError, OutputSet, type CliIO } from './io.ts';
-import { NOT_A_FILE, readInputFileSync } from '../input-file.ts';
+import { NOT_A_FILE, readInputFileSync } from '../fs/index.ts';
 
 /** Injectable clock and randomness (tests). */
 export interface FactoryNvsGenDeps {

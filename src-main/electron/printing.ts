@@ -3,7 +3,7 @@
 // printToPDF with the page's @page size. Errors are passed up, never swallowed: the unit then
 // stays "label pending" until a print succeeds.
 import { BrowserWindow, type WebContents } from 'electron';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/index.ts';
 import type { PrinterChoice } from '../../shared/ipc.ts';
 import { APP_ORIGIN, hardenedWebPreferences } from '../app/security.ts';
 import { labelPdfOptions, silentPrintOptions, type LabelJob, type LabelPageStore } from '../app/label-page.ts';
@@ -59,7 +59,8 @@ export class LabelPrinter {
   savePdf(job: LabelJob, path: string): Promise<void> {
     return this.withLabelWindow(job, async (wc) => {
       const pdf = await wc.printToPDF(labelPdfOptions());
-      await writeFile(path, pdf, { mode: 0o600 });
+      // Atomic, exclusive temp file, mode 0600: a symlink planted at `path` is replaced, never written through.
+      await writeFileAtomic(path, pdf, 0o600);
     });
   }
 }

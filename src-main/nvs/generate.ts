@@ -9,7 +9,7 @@ import {
   type NvsCsvRow,
   type NvsGenerateOptions,
 } from '../../shared/nvs/writer.ts';
-import { readInputFile, readInputFileSync } from '../input-file.ts';
+import { readInputFile, readInputFileSync } from '../fs/index.ts';
 
 /** Where relative paths (CSV files and `file` rows) are resolved. */
 export interface NvsFileContext {

@@ -4,7 +4,7 @@
 // the exported manifest, never in audit rows or logs.
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync } from '../fs/index.ts';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/events.ts';

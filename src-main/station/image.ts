@@ -1,7 +1,7 @@
 // One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data,
 // encrypted when the profile says so) and the write plan (partition table + NVS + firmware).
 import { TextDecoder } from 'node:util';
-import { readInputFile, readInputFileSync } from '../input-file.ts';
+import { readInputFile, readInputFileSync } from '../fs/index.ts';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';

@@ -1,11 +1,11 @@
 // Product profiles on disk: loading with clear errors, atomic saving, the engineer PIN, and the
 // demo profile the app creates on first run (so the station works with virtual chips out of the box).
-import { readInputFile } from '../input-file.ts';
+import { readInputFile } from '../fs/index.ts';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFileAtomic } from '../fs/index.ts';
 
 export interface LoadedProfile {
   profile: ProductProfile;

@@ -13,7 +13,7 @@ import type { LabelLayout } from '../../shared/label/index.ts';
 import type { PortState, ProvisionResult, Stage, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
 import { isBusy, type PipelineState } from '../../shared/station/states.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFileAtomic } from '../fs/index.ts';
 import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
 import { loadProductAssets, type ProductAssets } from './image.ts';
 import { unitLabelLayout, writeUnitLabel } from './labels.ts';

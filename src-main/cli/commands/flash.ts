@@ -11,7 +11,7 @@ import { isChipName, hex, type ChipName } from '../../flash/chips.ts';
 import { isVirtualPath } from '../../flash/open-port.ts';
 import type { FlashProgress } from '../../flash/session.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../../virtual-chip/index.ts';
-import { readInputFile } from '../../input-file.ts';
+import { readInputFile } from '../../fs/index.ts';
 
 const USAGE_EXIT = 2;
 

@@ -32,7 +32,7 @@ import {
 } from '../../../shared/nvs/keys.ts';
 import { formatProblem, readNvsImage, type NvsItem, type NvsReadResult } from '../../../shared/nvs/reader.ts';
 import { NvsInputError } from '../../../shared/nvs/writer.ts';
-import { readInputFile } from '../../input-file.ts';
+import { readInputFile } from '../../fs/index.ts';
 
 /** Exit status of the reference for bad CSV content (InputError → sys.exit(-2)). */
 const NVS_INPUT_ERROR_EXIT = 254;

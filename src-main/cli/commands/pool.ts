@@ -1,6 +1,6 @@
 // `factory-station pool import|status`: identities generated offline by `batch`, handed out in order
 // by `provision --pool` (and the app when the profile uses a pool).
-import { readInputFile } from '../../input-file.ts';
+import { readInputFile } from '../../fs/index.ts';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../args.ts';
