@@ -30,7 +30,7 @@ import { checkPoolVerifier, ManifestError, readPoolManifest, type PoolManifest }
 import { addManifestToPool } from '../station/pool-import.ts';
 import { ProfileError, validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
-import { describeFsError, ensureDirSync, readInputFile, writeFileAtomic } from '../fs/index.ts';
+import { describeFsError, ensureDirSync, readInputFile, removeStaleTempFiles, writeFileAtomic } from '../fs/index.ts';
 import { listPorts, PortWatcher, type ListingBinding, type PortDescription } from '../flash/index.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../virtual-chip/index.ts';
 import { ProductionDb } from '../station/db.ts';
@@ -122,6 +122,8 @@ export class AppCore {
   }
 
   private async init(): Promise<void> {
+    // Temp files of a killed app (labels hold setup codes); the Station cleans its label folder itself.
+    for (const dir of [this.dataDir, this.profilesDir, join(this.labelsDir, 'printed')]) removeStaleTempFiles(dir);
     const hasProfiles = readdirSync(this.profilesDir).some((f) => f.endsWith('.json'));
     if (!hasProfiles) await createDemoProfile(this.profilesDir);
     await this.loadSettings();

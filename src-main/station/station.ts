@@ -5,15 +5,14 @@
 //
 // Setup codes leave this class only in a ProvisionResult (successful provision, or labelFor for a
 // reprint): never in events, errors, listUnits/getUnit or the audit trail.
-import { formatSetupCode, generateSetupCode } from '../../shared/homekit/setup-code.ts';
-import { generateSetupId } from '../../shared/homekit/setup-id.ts';
+import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
 import type { LabelLayout } from '../../shared/label/index.ts';
 import type { PortState, ProvisionResult, Stage, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
 import { isBusy, type PipelineState } from '../../shared/station/states.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
-import { writeFileAtomic } from '../fs/index.ts';
+import { removeStaleTempFiles, writeFileAtomic } from '../fs/index.ts';
 import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
 import { loadProductAssets, type ProductAssets } from './image.ts';
 import { unitLabelLayout, writeUnitLabel } from './labels.ts';
@@ -76,6 +75,7 @@ export class Station {
       throw new Error('Station: pass db or dbPath');
     }
     this.db.upsertProduct(options.profile.profile);
+    removeStaleTempFiles(options.labelDir); // label temp files (they hold setup codes) of a station that was killed
   }
 
   get profile(): LoadedProfile {
@@ -249,9 +249,8 @@ export class Station {
       operator: this.options.operator,
       usePool: this.options.usePool ?? false,
       poolPayload: payloadFor,
-      fresh: () => {
-        const setupCode = generateSetupCode();
-        const setupId = generateSetupId();
+      // Code and ID are drawn by the database under the issuing policy; here the SRP secrets.
+      fresh: ({ setupCode, setupId }) => {
         const { salt, verifier } = generateSetupInfo(setupCode);
         return { setupCode, setupId, salt, verifier, payload: payloadFor(setupCode, setupId) };
       },
@@ -291,7 +290,7 @@ export class Station {
   private warnings(): string[] {
     const ids = this.setupIdUsage();
     const out: string[] = [];
-    if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: IDs will start repeating (codes never do).`);
+    if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: plan a new product ID before they run out (IDs never repeat).`);
     if (this.options.usePool) {
       const left = this.db.poolRemaining(this.profile.profile.id);
       if (left < 50) out.push(`Only ${left} identities left in the pool: import the next batch manifest.`);

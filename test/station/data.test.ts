@@ -15,6 +15,24 @@ import { canTransition } from '../../shared/station/events.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-data-'));
 
+/** A random source that replays one fixed sequence from its start after each rewind() (forces collisions). */
+function replayingRandom() {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return state & 255;
+  };
+  const random = (n: number) => Uint8Array.from({ length: n }, next);
+  return { random, rewind: () => { state = 0x9e3779b9; } };
+}
+
+/** Secrets for a drawn identity (the database draws code and ID under the issuing policy). */
+function secrets(drawn: { setupCode: string; setupId: string }) {
+  return { ...drawn, salt: new Uint8Array(16).fill(3), verifier: new Uint8Array(384).fill(1), payload: `X-HM://TEST${drawn.setupId}` };
+}
+
 function fresh(n: number) {
   const code = String(10000000 + n * 7919).slice(0, 8);
   const id = n.toString(36).toUpperCase().padStart(4, '0');
@@ -67,11 +85,11 @@ describe('production database', () => {
   it('is created with mode 0600, migrated, and re-opens at the same schema', () => {
     const path = join(tmp(), 'db', 'station.db');
     const db = ProductionDb.open(path);
-    expect(db.schemaVersion).toBe(2);
+    expect(db.schemaVersion).toBe(3);
     db.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = ProductionDb.open(path);
-    expect(again.schemaVersion).toBe(2);
+    expect(again.schemaVersion).toBe(3);
     again.close();
   });
 
@@ -79,13 +97,13 @@ describe('production database', () => {
     const path = join(tmp(), 'v1.db');
     ProductionDb.open(path).close();
     const raw = new Database(path);
-    raw.exec('DROP INDEX pool_free');
+    raw.exec('DROP INDEX pool_free; DROP TABLE used_setup_ids');
     raw.pragma('user_version = 1');
     raw.close();
     ProductionDb.open(path).close();
     const check = new Database(path, { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      expect(check.pragma('user_version', { simple: true })).toBe(3);
       const plan = (sql: string) => (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('p') as { detail: string }[]).map((r) => r.detail).join(' | ');
       expect(plan('SELECT COUNT(*) AS n FROM pool WHERE product = ? AND unit_id IS NULL')).toMatch(/USING COVERING INDEX pool_free/);
       const next = plan('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1');
@@ -99,14 +117,14 @@ describe('production database', () => {
   it('reserves one identity per MAC (idempotent) and never reuses a code', () => {
     const db = ProductionDb.open(join(tmp(), 's.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    let n = 0;
-    const reserve = (mac: string) => db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(n++) });
+    const { random, rewind } = replayingRandom();
+    const reserve = (mac: string) => db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: secrets, random });
     const a = reserve('24:0a:c4:00:00:01');
     const again = reserve('24-0A-C4-00-00-01');
     expect(again.existing).toBe(true);
     expect(again.unit.setupCode).toBe(a.unit.setupCode);
-    // a generator that repeats itself is retried until the code and ID are unused
-    n = 0;
+    // a random source that repeats itself is drawn from again until the code and ID are unused
+    rewind();
     const b = reserve('24:0a:c4:00:00:02');
     expect(b.unit.setupCode).not.toBe(a.unit.setupCode);
     expect(b.unit.setupId).not.toBe(a.unit.setupId);
@@ -120,7 +138,7 @@ describe('production database', () => {
     const pool = [fresh(1), fresh(2), fresh(3)];
     expect(db.importPool('p', pool)).toEqual({ added: 3, skipped: [] });
     // an identity whose code the product already issued is skipped; the rest of the import is added
-    expect(db.importPool('p', [fresh(1), fresh(4)])).toEqual({ added: 1, skipped: [0] });
+    expect(db.importPool('p', [fresh(1), fresh(4)])).toEqual({ added: 1, skipped: [{ index: 0, conflict: 'setupCode' }] });
     expect(db.poolRemaining('p')).toBe(4);
     const got = ['01', '02'].map((m) => db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:00:${m}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: (c, i) => `X-HM://${i}`, fresh: () => { throw new Error('not used'); } }).unit);
     expect(got.map((u) => u.setupCode)).toEqual([pool[0]!.setupCode, pool[1]!.setupCode]);
@@ -138,12 +156,11 @@ describe('production database', () => {
       const { register } = require('tsx/cjs/api');
       register();
       const { ProductionDb } = require(workerData.dbModule);
-      const { generateSetupCode } = require(workerData.codeModule);
       const db = ProductionDb.open(workerData.path);
       for (let i = 0; i < 150; i++) {
         const mac = '24:0a:c4:' + workerData.tag + ':' + (i >> 8).toString(16).padStart(2, '0') + ':' + (i & 255).toString(16).padStart(2, '0');
         db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '',
-          fresh: () => { const c = generateSetupCode(); return { setupCode: c, setupId: c.slice(0, 4), salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: 'x' }; } });
+          fresh: (d) => ({ ...d, salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: 'x' }) });
       }
       db.close();
       parentPort.postMessage('done');`;
@@ -157,6 +174,7 @@ describe('production database', () => {
     const units = check.listUnits({ limit: 10_000 });
     expect(units).toHaveLength(300);
     expect(new Set(units.map((u) => u.setupCode)).size).toBe(300);
+    expect(new Set(units.map((u) => u.setupId)).size).toBe(300);
     check.close();
   }, 60_000);
 
@@ -173,7 +191,7 @@ describe('history and export commands', () => {
     const dir = tmp();
     const db = ProductionDb.open(join(dir, 'station.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(5) }).unit;
+    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: secrets }).unit;
     db.setStatus(u.id, 'done');
     db.close();
     const io = memoryIO(dir);
