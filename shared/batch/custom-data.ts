@@ -52,6 +52,7 @@ export function parseBatchConfig(file: string, records: readonly CsvRecordAt[]):
   if (records.length === 0) throw new BatchInputError({ file }, 'the config file is empty; it needs `key,type,encoding` lines, the first one a namespace (e.g. `app,namespace,`)');
   const lines: BatchConfigLine[] = [];
   const seen = new Map<string, number>();
+  const namespaces = new Map<string, number>();
   let lastNamespace: string | undefined;
   let hapSetupLine: number | undefined;
   for (const { line, fields } of records) {
@@ -72,6 +73,11 @@ export function parseBatchConfig(file: string, records: readonly CsvRecordAt[]):
     }
     if (type === 'namespace') {
       if (repeat) throw new BatchInputError({ file, line, column: key }, 'REPEAT applies to data items, not to namespaces');
+      // Declared again, a namespace would be a second one of the same name (the keys after it, the
+      // HomeKit identity included for hap_setup, would land where the device does not look).
+      const first = namespaces.get(key);
+      if (first !== undefined) throw new BatchInputError({ file, line, column: key }, `namespace declared again (first on line ${first}): declare each namespace once`);
+      namespaces.set(key, line);
       if (key === HAP_SETUP_NAMESPACE) hapSetupLine = line;
       else if (hapSetupLine !== undefined) {
         throw new BatchInputError({ file, line, column: key }, `namespace \`${HAP_SETUP_NAMESPACE}\` (line ${hapSetupLine}) must be the last namespace: the HomeKit setup keys are appended to it`);

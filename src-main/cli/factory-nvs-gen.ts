@@ -17,7 +17,7 @@ import { TextDecoder } from 'node:util';
 import { formatSetupCode, isForbiddenSetupCode, setupCodeProblem, cryptoRandomBytes, type RandomBytes } from '../../shared/homekit/setup-code.ts';
 import { setupIdProblem } from '../../shared/homekit/setup-id.ts';
 import { computeVerifier } from '../../shared/homekit/srp.ts';
-import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';
+import { buildFactoryCsv, checkFactoryCustomData } from '../../shared/homekit/factory-csv.ts';
 import { generateNvsImage, parseNvsCsv, NvsInputError } from '../../shared/nvs/writer.ts';
 import { encryptNvsImage, type NvsKeys } from '../../shared/nvs/encryption.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
@@ -249,14 +249,19 @@ async function generate(args: ParsedArgs, io: CliIO, deps: FactoryNvsGenDeps): P
   if (infile !== undefined && !isFile(at(infile))) throw new CliError(`Oops...file: \`${infile}\` does not exist...`);
   const salt = args.salt === undefined ? random(16) : parseSalt(args.salt);
 
+  const customCsv = infile !== undefined ? readUtf8(at(infile), infile) : undefined;
+  // Never in the reference: custom data that would override or displace the identity is refused.
+  if (customCsv !== undefined) {
+    try {
+      checkFactoryCustomData(customCsv, infile!);
+    } catch (err) {
+      if (err instanceof NvsInputError) throw new CliError(`Error: ${err.message}`);
+      throw err;
+    }
+  }
   const verifier = computeVerifier(formatSetupCode(args.setupCode), salt);
   const csvFile = `${args.outfile}.csv`;
-  const csvText = buildFactoryCsv({
-    setupId: args.setupId,
-    salt,
-    verifier,
-    ...(infile !== undefined ? { customCsv: readUtf8(at(infile), infile) } : {}),
-  });
+  const csvText = buildFactoryCsv({ setupId: args.setupId, salt, verifier, ...(customCsv !== undefined ? { customCsv } : {}) });
 
   // nvs_partition_gen.check_input_args, in its order.
   const keygen = args.keygen === 'true';

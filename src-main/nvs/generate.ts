@@ -55,7 +55,8 @@ export async function generateImageFromCsvFiles(
   ctx: NvsFileContext,
 ): Promise<Uint8Array> {
   const rows: NvsCsvRow[] = [];
-  for (const path of csvPaths) rows.push(...(await readNvsCsvFile(path, ctx)));
+  // One row at a time: spreading a 150 000-row file into push() overflows the call stack.
+  for (const path of csvPaths) for (const row of await readNvsCsvFile(path, ctx)) rows.push(row);
   return generateNvsImageFromRows(rows, { ...options, readFile: fileRowReader(ctx.cwd) });
 }
 
