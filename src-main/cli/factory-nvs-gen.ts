@@ -21,7 +21,7 @@ import { buildFactoryCsv, checkFactoryCustomData } from '../../shared/homekit/fa
 import { generateNvsImage, parseNvsCsv, NvsInputError } from '../../shared/nvs/writer.ts';
 import { encryptNvsImage, type NvsKeys } from '../../shared/nvs/encryption.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
-import { buildKeysPartition, generateNvsKeys, parseKeysPartition, NvsKeysError } from '../../shared/nvs/keys.ts';
+import { buildKeysPartition, generateNvsKeys, parseKeysFile, NvsKeysError } from '../../shared/nvs/keys.ts';
 import { processIO, runCommand, CliError, OutputSet, type CliIO } from './io.ts';
 import { NOT_A_FILE, readInputFileSync } from '../fs/index.ts';
 
@@ -310,7 +310,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: FactoryNvsGenDeps): P
   const outputs = new OutputSet();
   outputs.add(at(csvFile), csvText);
   outputs.add(at(binPath), image);
-  if (keysPath !== undefined && keys) outputs.add(at(keysPath), buildKeysPartition(keys), 0o600);
+  if (keysPath !== undefined && keys) outputs.add(at(keysPath), buildKeysPartition(keys), { mode: 0o600, replace: false });
   await outputs.commit();
 
   io.stdout(`CSV Generated: ${csvFile}\n`);
@@ -385,7 +385,11 @@ function firstSdkDataError(csvText: string): { line: number; message: string } |
   return undefined;
 }
 
-/** The reference takes the first 64 bytes as the key; a full keys partition must also pass its CRC. */
+/**
+ * The reference takes the first 64 bytes of any file as the key. We take exactly a 4096-byte keys
+ * partition (its CRC checked) or the 64 bare key bytes: anything else (a 4097-byte file, a
+ * truncated one) is not a keys file, and a wrong key would make images no device can read.
+ */
 function readKeyFile(path: string, shown: string): NvsKeys {
   let bytes: Uint8Array;
   try {
@@ -393,16 +397,12 @@ function readKeyFile(path: string, shown: string): NvsKeys {
   } catch (err) {
     throw new CliError(pythonOsError(err, shown));
   }
-  if (bytes.length === 4096) {
-    try {
-      return parseKeysPartition(bytes);
-    } catch (err) {
-      if (err instanceof NvsKeysError) throw new CliError(`Error: --keyfile ${shown}: ${err.message}`);
-      throw err;
-    }
+  try {
+    return parseKeysFile(bytes);
+  } catch (err) {
+    if (err instanceof NvsKeysError) throw new CliError(`Error: --keyfile ${shown}: ${err.message}`);
+    throw err;
   }
-  if (bytes.length < 64) throw new CliError(`Error: --keyfile ${shown} has ${bytes.length} bytes; a keys file holds at least the 64 key bytes`);
-  return { encryptionKey: bytes.slice(0, 32), tweakKey: bytes.slice(32, 64) };
 }
 
 /** Where nvs_part_gen writes generated keys (and what it prints). */
