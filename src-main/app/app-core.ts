@@ -34,10 +34,11 @@ import { describeFsError, ensureDirSync, readInputFile, removeStaleTempFiles, wr
 import { listPorts, PortWatcher, type ListingBinding, type PortDescription } from '../flash/index.ts';
 import { VirtualChipRegistry, type VirtualChip } from '../virtual-chip/index.ts';
 import { ProductionDb } from '../station/db.ts';
-import { createDemoProfile, hashPin, loadProfile, saveProfile, verifyPin, type LoadedProfile } from '../station/profile-file.ts';
+import { createDemoProfile, hashPin, loadProfile, saveProfile, type LoadedProfile } from '../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../station/station.ts';
 import { AppError } from './errors.ts';
 import { checkPrinterName, type LabelJob } from './label-page.ts';
+import { PinGuard } from './pin-guard.ts';
 
 /** What only the host (Electron, or the UI test) can do. */
 export interface Platform {
@@ -67,6 +68,8 @@ export interface AppCoreOptions {
   watchPorts?: boolean;
   /** Virtual chips at line speed (realistic demo) or instant (tests). Default true. */
   demoPacing?: boolean;
+  /** Clock of the PIN lock-out (tests); default Date.now. */
+  clock?: () => number;
 }
 
 interface DemoEntry {
@@ -104,6 +107,7 @@ export class AppCore {
   private unlockedFile: string | null = null;
   private readonly running = new Set<string>();
   private importing = false;
+  private readonly pinGuard: PinGuard;
 
   private constructor(readonly options: AppCoreOptions) {
     this.dataDir = options.dataDir;
@@ -112,6 +116,7 @@ export class AppCore {
     this.demo = options.demo ?? false;
     ensureDirSync(this.profilesDir, 0o700);
     this.db = ProductionDb.open(join(options.dataDir, 'production.db'));
+    this.pinGuard = new PinGuard(join(options.dataDir, 'pin-guard.json'), options.clock);
   }
 
   /** Opens the data folder (first run: demo profile), loads the active profile, lists ports. */
@@ -190,6 +195,7 @@ export class AppCore {
   async setSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
     const usePool = patch.usePool !== undefined && patch.usePool !== this.settings.usePool ? patch.usePool : undefined;
     if (usePool !== undefined) this.requireEngineer('switch between pool and fresh identities'); // before anything changes
+    if (patch.autoProvision !== undefined && patch.autoProvision !== this.settings.autoProvision) this.requireEngineer('turn auto-provision on or off');
     if (patch.autoProvision !== undefined) this.settings.autoProvision = patch.autoProvision;
     if (usePool !== undefined) {
       this.settings.usePool = usePool;
@@ -371,7 +377,7 @@ export class AppCore {
     if (!existing) throw new AppError('not-found', `There is no valid profile file ${file}.`);
     this.requireUnlocked(file, existing);
     const { lock: _old, ...rest } = existing;
-    const next: ProductProfile = pin === null ? rest : { ...rest, lock: { pinHash: hashPin(pin) } };
+    const next: ProductProfile = pin === null ? rest : { ...rest, lock: { pinHash: await hashPin(pin) } };
     await saveProfile(this.profilePath(file), next);
     if (file === this.settings.activeProfile && this.loaded) {
       this.loaded = { ...this.loaded, profile: next };
@@ -381,10 +387,11 @@ export class AppCore {
     }
   }
 
-  unlock(pin: string): boolean {
+  /** Escalating lock-out after wrong PINs, kept across restarts; scrypt off the main thread (pin-guard.ts). */
+  async unlock(pin: string): Promise<boolean> {
     const lock = this.loaded?.profile.lock;
     if (!lock) return true;
-    if (!verifyPin(pin, lock.pinHash)) throw new AppError('wrong-pin', 'Wrong PIN.');
+    if (!(await this.pinGuard.check(pin, lock.pinHash))) throw new AppError('wrong-pin', 'Wrong PIN.');
     this.unlockedFile = this.settings.activeProfile;
     this.emitSnapshot();
     return true;

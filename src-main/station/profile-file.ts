@@ -3,8 +3,8 @@
 import { readInputFile, writeFileAtomic } from '../fs/index.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { isPinHash, validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
 import { loadProductAssets, resolveProfilePath } from './image.ts';
 import { jsonErrorPosition } from './json-position.ts';
 
@@ -56,19 +56,30 @@ export async function saveProfile(path: string, profile: ProductProfile): Promis
   await writeFileAtomic(path, `${JSON.stringify(profile, null, 2)}\n`, 0o600);
 }
 
-/** scrypt with a random salt; stored as `scrypt$N$saltHex$hashHex`. */
-export function hashPin(pin: string): string {
-  if (!/^\d{4,12}$/.test(pin)) throw new Error('an engineer PIN is 4 to 12 digits');
-  const salt = randomBytes(16);
-  const hash = scryptSync(pin, salt, 32, { N: 16384 });
-  return `scrypt$16384$${salt.toString('hex')}$${hash.toString('hex')}`;
+const SCRYPT_N = 16384;
+
+/** scrypt (async: off the main thread) as a promise. */
+function scryptAsync(pin: string, salt: Uint8Array, length: number, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(pin, salt, length, { N: n, maxmem: 256 * n * 8 + (1 << 20) }, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-export function verifyPin(pin: string, stored: string): boolean {
-  const [scheme, n, saltHex, hashHex] = stored.split('$');
-  if (scheme !== 'scrypt' || !n || !saltHex || !hashHex) return false;
+/** scrypt with a random salt; stored as `scrypt$N$saltHex$hashHex`. */
+export async function hashPin(pin: string): Promise<string> {
+  if (!/^\d{4,12}$/.test(pin)) throw new Error('an engineer PIN is 4 to 12 digits');
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(pin, salt, 32, SCRYPT_N);
+  return `scrypt$${SCRYPT_N}$${salt.toString('hex')}$${hash.toString('hex')}`;
+}
+
+/**
+ * Whether `pin` matches the stored hash (constant-time compare). Async: scrypt never blocks the
+ * main process. A hash not in the form hashPin writes (or with an N out of range) matches nothing.
+ */
+export async function verifyPin(pin: string, stored: string): Promise<boolean> {
+  if (!isPinHash(stored)) return false;
+  const [, n, saltHex, hashHex] = stored.split('$') as [string, string, string, string];
   const expected = Buffer.from(hashHex, 'hex');
-  const actual = scryptSync(pin, Buffer.from(saltHex, 'hex'), expected.length, { N: Number(n) });
+  const actual = await scryptAsync(pin, Buffer.from(saltHex, 'hex'), expected.length, Number(n));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

@@ -71,13 +71,16 @@ describe('product profile', () => {
     await expect(loadProfile(join(dir, 'p.json'))).rejects.toThrow(/firmware\.partitionTable: file not found/);
   });
 
-  it('engineer PIN: salted scrypt hash, verified only with the right PIN', () => {
-    const h = hashPin('4711');
+  it('engineer PIN: salted scrypt hash (async), verified only with the right PIN', async () => {
+    const h = await hashPin('4711');
     expect(h).not.toContain('4711');
-    expect(hashPin('4711')).not.toBe(h);
-    expect(verifyPin('4711', h)).toBe(true);
-    expect(verifyPin('4712', h)).toBe(false);
-    expect(() => hashPin('12')).toThrow(/4 to 12 digits/);
+    expect(await hashPin('4711')).not.toBe(h);
+    expect(await verifyPin('4711', h)).toBe(true);
+    expect(await verifyPin('4712', h)).toBe(false);
+    await expect(hashPin('12')).rejects.toThrow(/4 to 12 digits/);
+    // a hash not made by hashPin (or asking for a huge N) matches nothing, and costs nothing
+    expect(await verifyPin('4711', 'x')).toBe(false);
+    expect(await verifyPin('4711', h.replace('16384', '1099511627776'))).toBe(false);
   });
 });
 

@@ -20,6 +20,8 @@ import  checks every identity of a batch manifest (valid code and ID, verifier r
         issued are skipped and listed by setup ID. Nothing is written (not even a new database)
         unless the whole manifest checks out.
 status  prints how many pool identities are left.
+
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
 `;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

@@ -36,6 +36,8 @@ options:
   --json                print one JSON object (no setup code unless --show-code)
   --show-code           with --json: include the setup code (for a label printing pipeline)
   -h, --help            show this help
+
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
 `;
 
 const OPTIONS = {
