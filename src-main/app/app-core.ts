@@ -39,6 +39,7 @@ import { Station, type ProvisionOutcome } from '../station/station.ts';
 import { AppError } from './errors.ts';
 import { checkPrinterName, type LabelJob } from './label-page.ts';
 import { PinGuard } from './pin-guard.ts';
+import { checkProfileReferences, PickedFiles } from './profile-refs.ts';
 
 /** What only the host (Electron, or the UI test) can do. */
 export interface Platform {
@@ -108,6 +109,8 @@ export class AppCore {
   private readonly running = new Set<string>();
   private importing = false;
   private readonly pinGuard: PinGuard;
+  /** Files the engineer picked in main's dialog: the only paths outside the profiles folder a saved profile may name. */
+  private readonly picked = new PickedFiles();
 
   private constructor(readonly options: AppCoreOptions) {
     this.dataDir = options.dataDir;
@@ -359,6 +362,7 @@ export class AppCore {
     const existing = await this.existingProfile(file);
     this.requireUnlocked(file, existing);
     const profile = validateProfile({ ...draft, ...(existing?.lock ? { lock: existing.lock } : {}) }, file);
+    checkProfileReferences(profile, { profilesDir: this.profilesDir, picked: this.picked, existing, source: file });
     if (this.running.size > 0 && file === this.settings.activeProfile) {
       throw new AppError('busy', 'A unit is being provisioned: save the active profile when the line is idle.');
     }
@@ -370,6 +374,13 @@ export class AppCore {
       this.emitSnapshot();
     }
     return this.profileEntry(file);
+  }
+
+  /** Main's file dialog for a profile input file; what the engineer picks may then be referenced. */
+  async pickFile(kind: ProfileFileKind): Promise<string | null> {
+    const path = await this.options.platform.pickFile(kind);
+    if (path) this.picked.remember(path);
+    return path;
   }
 
   async setPin(file: string, pin: string | null): Promise<void> {

@@ -44,7 +44,7 @@ describe('item 11: profile file references', () => {
       await call('saveProfile', 'demo-profile.json', { ...profile, firmware: { partitionTable: 'partitions_hap.csv', flasherArgs: 'secret.json' } });
       const snap = core.snapshot();
       expect(snap.productError).toMatch(/firmware\.flasherArgs/);
-      expect(snap.productError).not.toMatch(/root/);
+      expect(snap.productError).not.toMatch(/root:x|bin\/bash/);
       const list = await core.listProfiles();
       expect(JSON.stringify(list)).not.toMatch(/root:x/);
       expect(readFileSync(join(root, 'data', 'profiles', 'demo-profile.json'), 'utf8')).toContain('secret.json');
