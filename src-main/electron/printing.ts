@@ -34,7 +34,10 @@ export class LabelPrinter {
       webPreferences: { ...hardenedWebPreferences(''), preload: undefined, devTools: false },
     });
     win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // The label page never goes anywhere: navigation, frame navigation and redirects are refused.
     win.webContents.on('will-navigate', (event) => event.preventDefault());
+    win.webContents.on('will-frame-navigate', (event) => event.preventDefault());
+    win.webContents.on('will-redirect', (event) => event.preventDefault());
     try {
       // loadURL settles after the load event, i.e. once the label image is decoded.
       await win.loadURL(`${APP_ORIGIN}${htmlPath}`);
