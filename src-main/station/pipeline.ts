@@ -14,6 +14,7 @@ import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { unitSummary, type ProductionDb, type UnitRecord } from './db.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
 import { writeUnitLabel } from './labels.ts';
+import { stationPortOpener } from './port-opener.ts';
 import type { LoadedProfile } from './profile-file.ts';
 
 export type ProvisionOutcome =
@@ -118,7 +119,7 @@ export class PortPipeline {
       const onProgress = (p: FlashProgress) => this.onFlashProgress(p);
 
       this.enter('connect', 5, 'Connecting to the bootloader');
-      session = await openFlashSession(port, { virtualRegistry: ctx.virtualRegistry, baud: ctx.baud, signal: ctx.signal, onProgress });
+      session = await openFlashSession(port, { openPort: stationPortOpener(ctx.virtualRegistry), baud: ctx.baud, signal: ctx.signal, onProgress });
       const info = session.info;
 
       this.enter('identity', 15, `Unit ${info.mac} (${info.chipName})`);
