@@ -146,7 +146,16 @@ export function normalizeMac(mac: string): string {
 }
 
 export class ProductionDb {
+  /** Prepared once, reused: the statements of the reservation path (preparing costs ~30 µs each time). */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database, readonly path: string) {}
+
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) this.statements.set(text, (stmt = this.db.prepare(text)));
+    return stmt;
+  }
 
   /** Opens (creating with mode 0600) and migrates the database. */
   static open(path: string): ProductionDb {
@@ -218,7 +227,7 @@ export class ProductionDb {
       if (found) return { unit: found, existing: true };
       let identity: NewIdentity | undefined;
       if (input.usePool) {
-        const p = this.db.prepare('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1').get(input.product) as Row | undefined;
+        const p = this.sql('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1').get(input.product) as Row | undefined;
         if (!p) throw new Error('the identity pool of this product is empty: import another batch manifest');
         identity = {
           setupCode: p.setup_code as string,
@@ -234,8 +243,8 @@ export class ProductionDb {
         if (identity.setupCode !== drawn.setupCode || identity.setupId !== drawn.setupId) throw new Error('internal: fresh() changed the drawn setup code or setup ID');
       }
       const now = this.now();
-      const info = this.db
-        .prepare(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload,
+      const info = this
+        .sql(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload,
                     station, operator, status, attempts, created_at, updated_at, pool_id)
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', 0, ?, ?, ?)`)
         .run(input.product, mac, input.chip, identity.setupCode, identity.setupId, Buffer.from(identity.salt), Buffer.from(identity.verifier),
@@ -244,10 +253,10 @@ export class ProductionDb {
       // A pool identity's code and ID were recorded when it was imported; a fresh one's are recorded
       // now — plain INSERTs, so the tables' keys refuse a repeat even if a check above were wrong.
       if (identity.poolId === undefined) {
-        this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
-        this.db.prepare('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)').run(input.product, identity.setupId);
+        this.sql('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
+        this.sql('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)').run(input.product, identity.setupId);
       }
-      if (identity.poolId !== undefined) this.db.prepare('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
+      if (identity.poolId !== undefined) this.sql('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
       this.auditRow('reserved', id, { mac, setupId: identity.setupId, source: input.usePool ? 'pool' : 'random' });
       return { unit: this.getUnit(id)!, existing: false };
     });
@@ -256,7 +265,7 @@ export class ProductionDb {
 
   /** A code is never issued twice for a product, even if its unit row were ever removed. */
   isCodeUsed(product: string, code: string): boolean {
-    return this.db.prepare('SELECT 1 FROM used_codes WHERE product = ? AND setup_code = ?').get(product, code) !== undefined;
+    return this.sql('SELECT 1 FROM used_codes WHERE product = ? AND setup_code = ?').get(product, code) !== undefined;
   }
 
   /** For the offline batch (--db): identities must not collide with any product's. */
@@ -270,7 +279,7 @@ export class ProductionDb {
 
   /** A setup ID is never issued twice for a product (units and pool alike; no fallback to repeats). */
   isSetupIdUsed(product: string, id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM used_setup_ids WHERE product = ? AND setup_id = ?').get(product, id) !== undefined;
+    return this.sql('SELECT 1 FROM used_setup_ids WHERE product = ? AND setup_id = ?').get(product, id) !== undefined;
   }
 
   /** What the issuing policy sees as issued for `product`. */
@@ -305,12 +314,12 @@ export class ProductionDb {
   }
 
   getUnit(id: number): UnitRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM units WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT * FROM units WHERE id = ?').get(id) as Row | undefined;
     return r ? toRecord(r) : undefined;
   }
 
   findByMac(product: string, mac: string): UnitRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM units WHERE product = ? AND mac = ?').get(product, normalizeMac(mac)) as Row | undefined;
+    const r = this.sql('SELECT * FROM units WHERE product = ? AND mac = ?').get(product, normalizeMac(mac)) as Row | undefined;
     return r ? toRecord(r) : undefined;
   }
 
@@ -372,7 +381,7 @@ export class ProductionDb {
   }
 
   private auditRow(event: string, unitId: number | null, detail?: Record<string, unknown>): void {
-    this.db.prepare('INSERT INTO audit (at, event, unit_id, detail) VALUES (?, ?, ?, ?)').run(this.now(), event, unitId, detail ? JSON.stringify(detail) : null);
+    this.sql('INSERT INTO audit (at, event, unit_id, detail) VALUES (?, ?, ?, ?)').run(this.now(), event, unitId, detail ? JSON.stringify(detail) : null);
   }
 
   auditRows(): { at: string; event: string; unitId: number | null; detail: string | null }[] {
