@@ -49,7 +49,7 @@ const STAND_IN: UnitIdentityData = { setupId: 'ZZZZ', salt: new Uint8Array(SRP_S
  * a parser's message ("header is "…"") becomes "…", and the message is kept short.
  */
 export function withoutFileContent(message: string): string {
-  const text = message.replace(/"(?:[^"\\\n]|\\.)*"/g, '"…"').replace(/'(?:[^'\\\n]|\\.){16,}'/g, "'…'");
+  const text = message.replace(/"(?:[^"\\\n]|\\.)*"/g, '"…"');
   return text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
 

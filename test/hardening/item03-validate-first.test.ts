@@ -15,6 +15,9 @@ const CASES: [string, Record<string, unknown>, Record<string, string>, RegExp][]
   ['bad custom CSV', { customData: { csv: 'app.csv' } }, { 'app.csv': 'key,type,encoding,value\napp,namespace,,\nlevel,data,u8,300\n' }, /customData\.csv: .*app\.csv line 3, key `level`/],
   ['bad flasher_args', { firmware: { partitionTable: 'partitions_hap.csv', flasherArgs: 'flasher_args.json' } }, { 'flasher_args.json': '{ "flash_files": ' }, /firmware\.flasherArgs/],
   ['label.showSerial with no serial source', { label: { size: '40x30', showSerial: true } }, {}, /label\.showSerial/],
+  ['flasher_args naming a missing image', { firmware: { partitionTable: 'partitions_hap.csv', flasherArgs: 'flasher_args.json' } }, { 'flasher_args.json': '{"flash_files": {"0x10000": "app.bin"}}' }, /firmware\.flasherArgs: .*app\.bin/],
+  ['keys file of the wrong size', { encryption: { keysFile: 'keys.bin' } }, { 'keys.bin': 'k'.repeat(4097) }, /encryption\.keysFile: keys\.bin: .*4097 bytes/],
+  ['custom data too large for nvs.size', { nvs: { size: 0x3000 }, customData: { csv: 'big.csv' } }, { 'big.csv': `key,type,encoding,value\napp,namespace,,\n${Array.from({ length: 300 }, (_, i) => `k${i},data,u32,${i}`).join('\n')}\n` }, /nvs\.size: .*does not fit/],
 ];
 
 describe('item 3: validate before side effects', () => {
