@@ -90,7 +90,6 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     expect(inPool).toBeGreaterThan(2 * UNITS - 100);
     const secrets = (d: { setupCode: string; setupId: string }) => ({ ...d, salt: randomBytes(16), verifier: randomBytes(384), payload: `X-HM://${d.setupId}` });
     let fromPool = 0;
-    const started = performance.now();
     for (let i = 0; i < PROVISIONS; i++) {
       // Four of five units take a pool identity while there is one; fresh draws run meanwhile.
       const usePool = i % 5 !== 4 && fromPool < inPool;
@@ -100,7 +99,6 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
       if (usePool) fromPool++;
       expect(unit.poolId !== null).toBe(usePool);
     }
-    const ms = performance.now() - started;
     expect(db.poolRemaining(PRODUCT)).toBe(0);
 
     const units = db.listUnits({ product: PRODUCT, limit: PROVISIONS + 1 });
@@ -120,6 +118,5 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     const batchCodes = new Set(manifests.flatMap((m) => m.identities.map((i) => i.setupCode)));
     expect(pooled.every((u) => batchCodes.has(u.setupCode))).toBe(true);
     expect(db.countSetupIds(PRODUCT)).toBe(PROVISIONS);
-    expect(ms).toBeLessThan(25_000);
   }, 60_000);
 });
