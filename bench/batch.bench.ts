@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../src-main/cli/io.ts';
-import { parseBatchArgs, type GenerateArgs } from '../src-main/batch/args.ts';
+import { parseBatchArgs, type GenerateArgs } from '../src-main/cli/batch-args.ts';
 import { runNewBatch } from '../src-main/batch/run.ts';
 
 const REFERENCE_UNITS_PER_S = 200 / 2.2;

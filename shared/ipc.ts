@@ -19,6 +19,7 @@ export type IpcErrorCode =
   | 'unknown-method'
   | 'locked' // the profile is PIN-locked and not unlocked
   | 'wrong-pin'
+  | 'locked-out' // too many wrong PINs: unlocking waits (the message says how long)
   | 'not-found'
   | 'profile-invalid' // a profile field is wrong (message names the field)
   | 'printer' // the printer refused or is not in the OS list

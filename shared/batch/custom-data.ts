@@ -52,6 +52,7 @@ export function parseBatchConfig(file: string, records: readonly CsvRecordAt[]):
   if (records.length === 0) throw new BatchInputError({ file }, 'the config file is empty; it needs `key,type,encoding` lines, the first one a namespace (e.g. `app,namespace,`)');
   const lines: BatchConfigLine[] = [];
   const seen = new Map<string, number>();
+  const namespaces = new Map<string, number>();
   let lastNamespace: string | undefined;
   let hapSetupLine: number | undefined;
   for (const { line, fields } of records) {
@@ -72,6 +73,11 @@ export function parseBatchConfig(file: string, records: readonly CsvRecordAt[]):
     }
     if (type === 'namespace') {
       if (repeat) throw new BatchInputError({ file, line, column: key }, 'REPEAT applies to data items, not to namespaces');
+      // Declared again, a namespace would be a second one of the same name (the keys after it, the
+      // HomeKit identity included for hap_setup, would land where the device does not look).
+      const first = namespaces.get(key);
+      if (first !== undefined) throw new BatchInputError({ file, line, column: key }, `namespace declared again (first on line ${first}): declare each namespace once`);
+      namespaces.set(key, line);
       if (key === HAP_SETUP_NAMESPACE) hapSetupLine = line;
       else if (hapSetupLine !== undefined) {
         throw new BatchInputError({ file, line, column: key }, `namespace \`${HAP_SETUP_NAMESPACE}\` (line ${hapSetupLine}) must be the last namespace: the HomeKit setup keys are appended to it`);
@@ -147,15 +153,23 @@ export function parseBatchValues(file: string, records: readonly CsvRecordAt[], 
   if (rows.length === 0) throw new BatchInputError({ file }, 'the values file has a header but no rows; add one row per accessory');
   const fileidIndex = columnIndex.get(fileid);
   if (fileidIndex !== undefined) {
-    const firstLine = new Map<string, number>();
+    // Keyed without case (and Unicode normalization): macOS and Windows file systems see `abc1`
+    // and `ABC1` as one file, so one accessory's files would overwrite another's there.
+    const firstLine = new Map<string, { line: number; value: string }>();
     for (const rec of rows) {
       const value = rec.fields[fileidIndex]!;
       const at = { file, line: rec.line, column: fileid };
       const problem = fileNamePartProblem(value);
       if (problem) throw new BatchInputError(at, `${problem} (this column names the output files, --fileid)`);
-      const earlier = firstLine.get(value);
-      if (earlier !== undefined) throw new BatchInputError(at, `duplicate value ${JSON.stringify(value)} (also on line ${earlier}); --fileid values name the output files and must be unique`);
-      firstLine.set(value, rec.line);
+      const key = value.normalize('NFC').toUpperCase().toLowerCase();
+      const earlier = firstLine.get(key);
+      if (earlier !== undefined && earlier.value === value) {
+        throw new BatchInputError(at, `duplicate value ${JSON.stringify(value)} (also on line ${earlier.line}); --fileid values name the output files and must be unique`);
+      }
+      if (earlier !== undefined) {
+        throw new BatchInputError(at, `${JSON.stringify(value)} and ${JSON.stringify(earlier.value)} (line ${earlier.line}) differ only in case: --fileid values name the output files, which would overwrite each other on macOS and Windows`);
+      }
+      firstLine.set(key, { line: rec.line, value });
     }
   }
   return { file, header, rows };

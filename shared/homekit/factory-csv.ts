@@ -12,10 +12,17 @@
 // Deliberate fix (quirk q2): a custom text without a final newline gets one, so the appended lines
 // never glue onto its last value.
 import { SetupDataError } from './setup-code.ts';
+import { parseNvsCsv } from '../nvs/csv.ts';
+import { NvsInputError } from '../nvs/errors.ts';
+import { checkNvsRows, type NvsLayout } from '../nvs/writer.ts';
 import { parseSetupId } from './setup-id.ts';
 import { SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from './srp.ts';
 
 export const HAP_SETUP_NAMESPACE = 'hap_setup';
+/** The unit's HomeKit identity in `hap_setup`: written by the station / factory-nvs-gen only. */
+export const IDENTITY_KEYS: readonly string[] = ['setup_id', 'setup_salt', 'setup_verifier'];
+/** Never custom data in `hap_setup`: the identity, and the setup code (never stored on a device). */
+const RESERVED_SETUP_KEYS = new Set([...IDENTITY_KEYS, 'setup_code']);
 const CSV_HEADER = 'key,type,encoding,value\n';
 const NAMESPACE_LINE = 'hap_setup,namespace,,';
 
@@ -99,4 +106,38 @@ function toHex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
+}
+
+/**
+ * Checks custom data (a profile's customData.csv, `--infile`) before it is merged with a unit's
+ * identity, so that it can never override or displace it. Refused, naming `source`, line and key:
+ * a row writing an identity key (or the setup code) in `hap_setup`; a namespace after `hap_setup`
+ * (the identity keys are appended to the last namespace: they would land in that one); a
+ * `hap_setup` declaration not written exactly `hap_setup,namespace,,` (a second one would be
+ * added); and what the strict writer refuses in any CSV (a key twice in one namespace, a namespace
+ * declared again, a row before any namespace, an empty key, an unterminated quote).
+ */
+export function checkFactoryCustomData(customCsv: string, source: string, layout: NvsLayout = 'homekit'): void {
+  const text = customCsv.replace(/\r\n?/g, '\n');
+  const rows = parseNvsCsv(text, { source });
+  let namespace: string | undefined;
+  let hapSetupLine: number | undefined;
+  for (const row of rows) {
+    const where = { line: row.line, key: row.key, source };
+    if (row.type === 'namespace') {
+      if (hapSetupLine !== undefined && row.key !== HAP_SETUP_NAMESPACE) {
+        throw new NvsInputError(`namespace \`${row.key}\` comes after \`${HAP_SETUP_NAMESPACE}\` (line ${hapSetupLine}): the HomeKit identity keys are appended to the last namespace, so \`${HAP_SETUP_NAMESPACE}\` must be the last one`, where);
+      }
+      if (row.key === HAP_SETUP_NAMESPACE) hapSetupLine ??= row.line;
+      namespace = row.key;
+      continue;
+    }
+    if (namespace === HAP_SETUP_NAMESPACE && RESERVED_SETUP_KEYS.has(row.key)) {
+      throw new NvsInputError(`\`${row.key}\` in namespace \`${HAP_SETUP_NAMESPACE}\` is the unit's HomeKit identity, which the station writes itself: custom data must not set it`, where);
+    }
+  }
+  checkNvsRows(rows, layout);
+  if (hapSetupLine !== undefined && !declaresHapSetupNamespace(text)) {
+    throw new NvsInputError(`declare the namespace exactly as \`${NAMESPACE_LINE}\` (otherwise a second \`${HAP_SETUP_NAMESPACE}\` would be added for the identity keys)`, { line: hapSetupLine, key: HAP_SETUP_NAMESPACE, source });
+  }
 }

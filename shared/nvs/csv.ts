@@ -69,7 +69,7 @@ function uncommentedLines(text: string): { line: number; text: string }[] {
  * Records as Python's `csv.reader(excel)` yields them from the comment-filtered lines, including
  * the empty records of blank lines (DictReader needs to see those for the header).
  */
-export function readCsvRecords(text: string, source?: string): CsvRecord[] {
+export function readCsvRecords(text: string, source?: string, options: { allowUnterminatedQuote?: boolean } = {}): CsvRecord[] {
   const records: CsvRecord[] = [];
   let state: State = State.StartRecord;
   let fields: string[] = [];
@@ -141,7 +141,11 @@ export function readCsvRecords(text: string, source?: string): CsvRecord[] {
     }
   }
   if ((state as State) === State.InQuotedField) {
-    // End of file inside quotes: the non-strict reader keeps what it has.
+    // End of file inside quotes: Python's non-strict reader keeps what it has, i.e. the quoted value
+    // swallows every row after its start. We refuse it (README, "where we do better").
+    if (!options.allowUnterminatedQuote) {
+      throw new NvsInputError(`unterminated quote: the quoted value that starts on line ${recordLine} never ends (it would swallow every row after it)`, { line: recordLine, source });
+    }
     saveField();
     records.push({ line: recordLine, fields });
   }
@@ -152,9 +156,9 @@ export function readCsvRecords(text: string, source?: string): CsvRecord[] {
  * Parse NVS CSV text into rows (csv.DictReader semantics). The first record is the header, even if
  * it is a blank line; blank records after it are skipped. Every data row must have a `key` field.
  */
-export function parseNvsCsv(text: string, options: { source?: string } = {}): NvsCsvRow[] {
+export function parseNvsCsv(text: string, options: { source?: string; allowUnterminatedQuote?: boolean } = {}): NvsCsvRow[] {
   const { source } = options;
-  const records = readCsvRecords(text, source);
+  const records = readCsvRecords(text, source, options);
   if (records.length === 0) return [];
   const header = records[0]!.fields;
   // Python looks up row['key'], row['type'], row['encoding'], row['value'] for every row: a column

@@ -5,6 +5,7 @@ import { isValidSetupCode, parseSetupCode } from '../homekit/setup-code.ts';
 import { isValidSetupId } from '../homekit/setup-id.ts';
 import { computeVerifier, SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from '../homekit/srp.ts';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { issuedConflict, IssuedSet } from './identity-policy.ts';
 
 export const POOL_MANIFEST_FORMAT = 'factory-station-identity-pool';
 
@@ -99,10 +100,17 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
   if (!doc || doc.format !== POOL_MANIFEST_FORMAT) throw new ManifestError(source, 'format', `must be "${POOL_MANIFEST_FORMAT}"`);
   if (doc.version !== 1) throw new ManifestError(source, 'version', 'must be 1');
   if (!Array.isArray(doc.units)) throw new ManifestError(source, 'units', 'must be a list');
-  if (expected.category !== undefined && doc.category !== undefined && doc.category !== expected.category) {
+  // The category is required: without it the check against the product could not be made.
+  if (doc.category === undefined) throw new ManifestError(source, 'category', 'missing: a batch manifest names the HomeKit category its payloads were made for');
+  if (typeof doc.category !== 'number' || !Number.isInteger(doc.category) || doc.category < 1 || doc.category > 255) {
+    throw new ManifestError(source, 'category', 'must be a whole number from 1 to 255');
+  }
+  if (expected.category !== undefined && doc.category !== expected.category) {
     throw new ManifestError(source, 'category', `${String(doc.category)} does not match the profile's category ${expected.category}`);
   }
-  const codes = new Set<string>();
+  if (doc.units.length === 0) throw new ManifestError(source, 'units', 'the list is empty: no identities in the manifest');
+  // Within the manifest, the issuing policy: no setup code and no setup ID twice.
+  const seen = new IssuedSet();
   const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
     const name = typeof raw?.name === 'string' ? raw.name : undefined;
     const where = poolEntryName(i, typeof raw?.setupId === 'string' && isValidSetupId(raw.setupId) ? raw.setupId : undefined);
@@ -113,8 +121,9 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
     const verifier = unhex(raw.verifier, SRP_VERIFIER_LENGTH);
     if (!verifier) throw new ManifestError(source, `${where}.verifier`, `must be ${SRP_VERIFIER_LENGTH * 2} hex digits`);
     const setupCode = parseSetupCode(raw.setupCode);
-    if (codes.has(setupCode)) throw new ManifestError(source, `${where}.setupCode`, 'appears twice in the manifest');
-    codes.add(setupCode);
+    const twice = issuedConflict({ setupCode, setupId: raw.setupId }, seen);
+    if (twice) throw new ManifestError(source, `${where}.${twice}`, 'appears twice in the manifest');
+    seen.add({ setupCode, setupId: raw.setupId });
     return { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name };
   });
   return {

@@ -61,6 +61,11 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const bool = (v: unknown, path: string): boolean | undefined => (v === undefined || typeof v === 'boolean' ? v : fail(path, 'must be true or false'));
   const oneOf = <T extends string | number>(v: unknown, path: string, allowed: readonly T[]): T =>
     allowed.includes(v as T) ? (v as T) : fail(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  /** Every field of an object is one the profile knows: a typo is an error naming its path, never ignored. */
+  const only = (o: Obj, path: string, fields: readonly string[]): Obj => {
+    for (const k of Object.keys(o)) if (!fields.includes(k)) fail(`${path}.${k}`, `unknown field (allowed: ${fields.join(', ')})`);
+    return o;
+  };
 
   const p = obj(json, '');
   if (p.schema !== 1) fail('schema', 'must be 1');
@@ -80,7 +85,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
     if (!/^[0-9a-fA-F]{16}$/.test(productData)) fail('productData', 'must be 16 hex digits');
   }
 
-  const nvsIn = obj(p.nvs, 'nvs');
+  const nvsIn = only(obj(p.nvs, 'nvs'), 'nvs', ['size', 'version', 'layout']);
   const nvs = {
     size: int(nvsIn.size, 'nvs.size', 0x3000, 0x100000),
     version: oneOf(nvsIn.version ?? 2, 'nvs.version', [1, 2] as const),
@@ -89,14 +94,14 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   if (nvs.size % 4096 !== 0) fail('nvs.size', 'must be a multiple of 4096 (0x1000)');
 
   let encryption: ProductProfile['encryption'];
-  if (p.encryption !== undefined) encryption = { keysFile: str(obj(p.encryption, 'encryption').keysFile, 'encryption.keysFile', 1024) };
+  if (p.encryption !== undefined) encryption = { keysFile: str(only(obj(p.encryption, 'encryption'), 'encryption', ['keysFile']).keysFile, 'encryption.keysFile', 1024) };
   let customData: ProductProfile['customData'];
   if (p.customData !== undefined) {
-    const c = obj(p.customData, 'customData');
+    const c = only(obj(p.customData, 'customData'), 'customData', ['csv']);
     customData = c.csv === undefined ? {} : { csv: str(c.csv, 'customData.csv', 1024) };
   }
 
-  const fw = obj(p.firmware, 'firmware');
+  const fw = only(obj(p.firmware, 'firmware'), 'firmware', ['partitionTable', 'flasherArgs', 'tableOffset']);
   const firmware: ProductProfile['firmware'] = { partitionTable: str(fw.partitionTable, 'firmware.partitionTable', 1024) };
   if (fw.flasherArgs !== undefined) firmware.flasherArgs = str(fw.flasherArgs, 'firmware.flasherArgs', 1024);
   if (fw.tableOffset !== undefined) firmware.tableOffset = int(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
@@ -105,17 +110,22 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
   const verify = p.verify === undefined ? undefined : oneOf(p.verify, 'verify', ['md5', 'readback'] as const);
 
-  const label = validateLabel(p.label, productName, fail);
+  const label = validateLabel(p.label, productName, fail, { obj, only, bool, oneOf });
 
   let printer: ProductProfile['printer'];
   if (p.printer !== undefined) {
-    const pr = obj(p.printer, 'printer');
+    const pr = only(obj(p.printer, 'printer'), 'printer', ['name', 'mode']);
     printer = { mode: oneOf(pr.mode ?? 'print', 'printer.mode', ['print', 'pdf'] as const) };
     if (pr.name !== undefined) printer.name = str(pr.name, 'printer.name', 256);
   }
   const scanBack = bool(p.scanBack, 'scanBack');
   let lock: ProductProfile['lock'];
-  if (p.lock !== undefined) lock = { pinHash: str(obj(p.lock, 'lock').pinHash, 'lock.pinHash', 512) };
+  if (p.lock !== undefined) {
+    const pinHash = str(only(obj(p.lock, 'lock'), 'lock', ['pinHash']).pinHash, 'lock.pinHash', 512);
+    // A malformed hash could never be matched: the profile would stay locked for good.
+    if (!isPinHash(pinHash)) fail('lock.pinHash', 'must be an scrypt hash made by the station (scrypt$N$salt$hash, N a power of two from 2^10 to 2^20); set the PIN again in the app, or remove "lock"');
+    lock = { pinHash };
+  }
 
   const known = new Set(['schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'scanBack', 'lock', '$schema', 'description']);
   for (const k of Object.keys(p)) if (!known.has(k)) fail(k, 'unknown field');
@@ -123,12 +133,53 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, label, printer, scanBack: scanBack || undefined, lock });
 }
 
-function validateLabel(v: unknown, productName: string, fail: (path: string, detail: string) => never): LabelSpec {
+interface FieldChecks {
+  obj: (v: unknown, path: string) => Obj;
+  only: (o: Obj, path: string, fields: readonly string[]) => Obj;
+  bool: (v: unknown, path: string) => boolean | undefined;
+  oneOf: <T extends string | number>(v: unknown, path: string, allowed: readonly T[]) => T;
+}
+
+const LABEL_FIELDS = ['size', 'codeStyle', 'showProductName', 'showSerial', 'showMac', 'showUnit', 'logo', 'marginMm', 'minModuleMm', 'minCodeFontMm', 'maxCodeFontMm', 'textFontMm', 'errorCorrectionLevel', 'printerDpi'] as const;
+
+/** `scrypt$N$saltHex$hashHex` as hashPin writes it; N a power of two in a range a station can compute. */
+export function isPinHash(text: string): boolean {
+  const m = /^scrypt\$(\d{1,8})\$([0-9a-f]{32,128})\$([0-9a-f]{32,128})$/.exec(text);
+  if (!m) return false;
+  const n = Number(m[1]);
+  return n >= 1024 && n <= 1 << 20 && (n & (n - 1)) === 0 && m[2]!.length % 2 === 0 && m[3]!.length % 2 === 0;
+}
+
+function validateLabel(v: unknown, productName: string, fail: (path: string, detail: string) => never, c: FieldChecks): LabelSpec {
   if (!v || typeof v !== 'object' || Array.isArray(v)) fail('label', 'must be an object');
   // The unit line (unit number + bench slot) ties a printed label to its board: on unless turned off.
-  const spec = { ...(v as LabelSpec) };
+  const spec = { ...c.only(v as Obj, 'label', LABEL_FIELDS) } as LabelSpec & Obj;
   if (spec.showUnit === undefined) spec.showUnit = true;
-  else if (typeof spec.showUnit !== 'boolean') fail('label.showUnit', 'must be true or false');
+  const num = (key: string, min: number, max: number) => {
+    const x = spec[key];
+    if (x !== undefined && !(typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max)) fail(`label.${key}`, `must be a number from ${min} to ${max}`);
+  };
+  for (const key of ['showProductName', 'showSerial', 'showMac', 'showUnit'] as const) c.bool(spec[key], `label.${key}`);
+  // The station names units by MAC: no serial number reaches a label, so a serial line would
+  // fail on the first unit (after its identity was reserved). Refused now.
+  if (spec.showSerial) fail('label.showSerial', 'the station has no serial number for a unit (units are identified by MAC): use showMac, or remove showSerial');
+  if (spec.codeStyle !== undefined) c.oneOf(spec.codeStyle, 'label.codeStyle', ['dashed', 'groups-of-four'] as const);
+  if (spec.errorCorrectionLevel !== undefined) c.oneOf(spec.errorCorrectionLevel, 'label.errorCorrectionLevel', ['L', 'M', 'Q', 'H'] as const);
+  num('marginMm', 0, 50);
+  num('minModuleMm', 0.05, 10);
+  num('minCodeFontMm', 0.5, 50);
+  num('maxCodeFontMm', 0.5, 50);
+  num('textFontMm', 0.5, 50);
+  num('printerDpi', 72, 4800);
+  if (typeof spec.size === 'object' && spec.size !== null) c.only(spec.size as unknown as Obj, 'label.size', ['widthMm', 'heightMm']);
+  if (spec.logo !== undefined) {
+    const logo = c.only(c.obj(spec.logo, 'label.logo'), 'label.logo', ['dataUrl', 'widthMm', 'heightMm']);
+    if (typeof logo.dataUrl !== 'string' || logo.dataUrl.length > 2_000_000) fail('label.logo.dataUrl', 'must be a data: URL of at most 2 000 000 characters');
+    for (const key of ['widthMm', 'heightMm'] as const) {
+      const x = logo[key];
+      if (!(typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 300)) fail(`label.logo.${key}`, 'must be a number above 0, at most 300');
+    }
+  }
   const size = spec.size;
   if (typeof size === 'string') {
     if (!Object.hasOwn(LABEL_PRESETS, size)) fail('label.size', `must be one of ${Object.keys(LABEL_PRESETS).join(', ')} or { widthMm, heightMm }`);

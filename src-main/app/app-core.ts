@@ -13,7 +13,7 @@ import type {
 } from '../../shared/ipc.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
 import { readyPortState, type BoardInfo } from '../../shared/station/port-state.ts';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync, removeStaleTempFiles } from '../fs/index.ts';
 import type { ListingBinding, PortOpener } from '../flash/index.ts';
 import { ProductionDb } from '../station/db.ts';
 import { createDemoProfile, type LoadedProfile } from '../station/profile-file.ts';
@@ -24,6 +24,7 @@ import { AppError } from './errors.ts';
 import type { LabelJob } from './label-page.ts';
 import { importPoolManifest } from './pool.ts';
 import { previewLabel, ProfilesFolder } from './profiles.ts';
+import { PinGuard } from './pin-guard.ts';
 import { Products } from './products.ts';
 import { SettingsFile, type SettingsValues } from './settings.ts';
 import { SlotError } from './slots.ts';
@@ -62,6 +63,8 @@ export interface AppCoreOptions {
   pollMs?: number;
   /** Virtual chips at line speed (realistic demo) or instant (tests). Default true. */
   demoPacing?: boolean;
+  /** Clock of the PIN lock-out (tests); default Date.now. */
+  clock?: () => number;
 }
 
 export class AppCore {
@@ -84,7 +87,7 @@ export class AppCore {
     this.profiles = new ProfilesFolder(join(options.dataDir, 'profiles'));
     this.settingsFile = new SettingsFile(options.dataDir);
     this.settings = this.settingsFile.values;
-    this.products = new Products(this.profiles, this.settingsFile, {
+    this.products = new Products(this.profiles, this.settingsFile, new PinGuard(join(options.dataDir, 'pin-guard.json'), options.clock), {
       busy: () => (this.running.size > 0 || this.station?.busy ? 'A unit is being provisioned' : null),
       activated: (loaded) => this.activated(loaded),
       changed: () => this.emitSnapshot(),
@@ -109,6 +112,8 @@ export class AppCore {
   }
 
   private async init(): Promise<void> {
+    // Temp files of a killed app (labels hold setup codes); the Station cleans its label folder itself.
+    for (const dir of [this.dataDir, this.profiles.dir, join(this.labelsDir, 'printed')]) removeStaleTempFiles(dir);
     const hasProfiles = readdirSync(this.profiles.dir).some((f) => f.endsWith('.json'));
     if (!hasProfiles) await createDemoProfile(this.profiles.dir);
     await this.settingsFile.load();
@@ -164,6 +169,7 @@ export class AppCore {
   async setSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
     const usePool = patch.usePool !== undefined && patch.usePool !== this.settings.usePool ? patch.usePool : undefined;
     if (usePool !== undefined) this.requireEngineer('switch between pool and fresh identities'); // before anything changes
+    if (patch.autoProvision !== undefined && patch.autoProvision !== this.settings.autoProvision) this.requireEngineer('turn auto-provision on or off');
     if (patch.autoProvision !== undefined) this.settings.autoProvision = patch.autoProvision;
     if (usePool !== undefined) {
       this.settings.usePool = usePool;
@@ -257,8 +263,15 @@ export class AppCore {
     return this.products.setPin(file, pin);
   }
 
-  unlock(pin: string): boolean {
+  unlock(pin: string): Promise<boolean> {
     return this.products.unlock(pin);
+  }
+
+  /** Main's file dialog for a profile input file; what the engineer picks may then be referenced. */
+  async pickFile(kind: ProfileFileKind): Promise<string | null> {
+    const path = await this.options.platform.pickFile(kind);
+    if (path) this.products.picked.remember(path);
+    return path;
   }
 
   lock(): void {

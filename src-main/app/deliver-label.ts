@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { labelSize } from '../../shared/label/index.ts';
 import type { LabelOutcome } from '../../shared/ipc.ts';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync } from '../fs/index.ts';
 import { labelProfileOf } from '../station/pipeline.ts';
 import type { Station } from '../station/station.ts';
 import { AppError } from './errors.ts';

@@ -125,7 +125,7 @@ export function createHandlers(core: AppCore): StationHandlers {
     },
     async pickFile(...a) {
       const [kind] = argsOf(a, 1);
-      return core.options.platform.pickFile(v.profileFileKind(kind));
+      return core.pickFile(v.profileFileKind(kind));
     },
     async previewLabel(...a) {
       const [spec, productName] = argsOf(a, 2);

@@ -5,8 +5,10 @@
 import type { ProductSummary, ProfileDraft, ProfileListEntry } from '../../shared/ipc.ts';
 import { labelSize } from '../../shared/label/index.ts';
 import { validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
-import { hashPin, loadProfile, saveProfile, verifyPin, type LoadedProfile } from '../station/profile-file.ts';
+import { hashPin, loadProfile, saveProfile, type LoadedProfile } from '../station/profile-file.ts';
 import { AppError } from './errors.ts';
+import type { PinGuard } from './pin-guard.ts';
+import { checkProfileReferences, PickedFiles } from './profile-refs.ts';
 import type { ProfilesFolder } from './profiles.ts';
 import type { SettingsFile } from './settings.ts';
 
@@ -22,8 +24,15 @@ export class Products {
   loaded: LoadedProfile | null = null;
   error: string | null = null;
   private unlockedFile: string | null = null;
+  /** Files the engineer picked in main's dialog: the only paths outside the profiles folder a saved profile may name. */
+  readonly picked = new PickedFiles();
 
-  constructor(readonly folder: ProfilesFolder, private readonly settings: SettingsFile, private readonly host: ProductsHost) {}
+  constructor(
+    readonly folder: ProfilesFolder,
+    private readonly settings: SettingsFile,
+    private readonly pinGuard: PinGuard,
+    private readonly host: ProductsHost,
+  ) {}
 
   get activeFile(): string {
     return this.settings.values.activeProfile;
@@ -78,6 +87,7 @@ export class Products {
     const existing = await this.folder.existing(file);
     this.requireUnlocked(file, existing);
     const profile = validateProfile({ ...draft, ...(existing?.lock ? { lock: existing.lock } : {}) }, file);
+    checkProfileReferences(profile, { profilesDir: this.folder.dir, picked: this.picked, existing, source: file });
     const busy = this.host.busy();
     if (busy && file === this.activeFile) throw new AppError('busy', `${busy}: save the active profile when the line is idle.`);
     await saveProfile(this.folder.path(file), profile);
@@ -95,7 +105,7 @@ export class Products {
     if (!existing) throw new AppError('not-found', `There is no valid profile file ${file}.`);
     this.requireUnlocked(file, existing);
     const { lock: _old, ...rest } = existing;
-    const next: ProductProfile = pin === null ? rest : { ...rest, lock: { pinHash: hashPin(pin) } };
+    const next: ProductProfile = pin === null ? rest : { ...rest, lock: { pinHash: await hashPin(pin) } };
     await saveProfile(this.folder.path(file), next);
     if (file === this.activeFile && this.loaded) {
       this.loaded = { ...this.loaded, profile: next };
@@ -105,10 +115,11 @@ export class Products {
     }
   }
 
-  unlock(pin: string): boolean {
+  /** Escalating lock-out after wrong PINs, kept across restarts; scrypt off the main thread (pin-guard.ts). */
+  async unlock(pin: string): Promise<boolean> {
     const lock = this.loaded?.profile.lock;
     if (!lock) return true;
-    if (!verifyPin(pin, lock.pinHash)) throw new AppError('wrong-pin', 'Wrong PIN.');
+    if (!(await this.pinGuard.check(pin, lock.pinHash))) throw new AppError('wrong-pin', 'Wrong PIN.');
     this.unlockedFile = this.activeFile;
     this.host.changed();
     return true;

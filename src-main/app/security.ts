@@ -21,8 +21,16 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** BrowserWindow webPreferences: every hardening flag explicit, whatever Electron's defaults. */
-export function hardenedWebPreferences(preloadPath: string) {
+/**
+ * DevTools only in development: `STATION_DEVTOOLS=1` with an unpackaged app (npm start). A
+ * packaged station never opens them, whatever its environment says.
+ */
+export function devToolsAllowed(isPackaged: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return !isPackaged && env.STATION_DEVTOOLS === '1';
+}
+
+/** BrowserWindow webPreferences: every hardening flag explicit, whatever Electron's defaults. DevTools off unless asked (devToolsAllowed). */
+export function hardenedWebPreferences(preloadPath: string, options: { devTools?: boolean } = {}) {
   return {
     preload: preloadPath,
     contextIsolation: true,
@@ -36,7 +44,7 @@ export function hardenedWebPreferences(preloadPath: string) {
     experimentalFeatures: false,
     navigateOnDragDrop: false,
     spellcheck: false,
-    devTools: process.env.STATION_DEVTOOLS === '1',
+    devTools: options.devTools ?? false,
   } as const;
 }
 
@@ -123,4 +131,24 @@ export function parseAppArgs(argv: readonly string[]): { demo: boolean; dataDir:
   let dataDir: string | null = null;
   for (const a of argv) if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length) || null;
   return { demo: argv.includes('--demo'), dataDir };
+}
+
+/** What guardNavigation needs of a web contents (structural: no electron import here). */
+interface NavigationSource {
+  on(event: 'will-navigate' | 'will-frame-navigate' | 'will-redirect', listener: (event: { preventDefault(): void; url?: string }, url?: string) => void): unknown;
+}
+
+/**
+ * Every web contents (the station window, the hidden print window, anything else): a navigation
+ * or a frame navigation away from the app and any redirect are refused (Electron checklist §13).
+ */
+export function guardNavigation(contents: NavigationSource): void {
+  const target = (event: { url?: string }, url?: string) => event.url ?? url ?? '';
+  contents.on('will-navigate', (event, url) => {
+    if (!isAllowedNavigation(target(event, url))) event.preventDefault();
+  });
+  contents.on('will-frame-navigate', (event, url) => {
+    if (!isAllowedNavigation(target(event, url))) event.preventDefault();
+  });
+  contents.on('will-redirect', (event) => event.preventDefault());
 }

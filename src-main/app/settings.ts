@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppSettings } from '../../shared/ipc.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFileAtomic } from '../fs/index.ts';
 
 export const SETTINGS_FILE = 'settings.json';
 

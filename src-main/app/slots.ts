@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SlotConfig } from '../../shared/ipc.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFileAtomic } from '../fs/index.ts';
 
 export const SLOTS_FILE = 'slots.json';
 export const MAX_SLOT = 99;

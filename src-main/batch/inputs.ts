@@ -4,13 +4,13 @@ import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { CliError, describeFsError } from '../cli/io.ts';
+import { describeFsError, readInputFileSync } from '../fs/index.ts';
+import { BatchError } from './errors.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
 import { parseBatchConfig, parseBatchValues, type BatchConfig, type BatchValues, type CsvRecordAt } from '../../shared/batch/custom-data.ts';
 import { buildUnit, type BatchUnitSpec } from '../../shared/batch/unit.ts';
 import { NvsInputError } from '../../shared/nvs/errors.ts';
 import { parseKeysFile, NvsKeysError, type NvsKeys } from '../../shared/nvs/keys.ts';
-import { readInputFileSync } from '../input-file.ts';
 
 /** Reads a text input: strict UTF-8 (a UTF-8 byte order mark is dropped). */
 export function readTextInput(path: string, cwd: string, what: string): string {
@@ -19,12 +19,12 @@ export function readTextInput(path: string, cwd: string, what: string): string {
     bytes = readInputFileSync(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`${path}: cannot read the ${what} (${code ? describeFsError(code) : 'error'})`, 1);
+    throw new BatchError('input', `${path}: cannot read the ${what} (${code ? describeFsError(code) : 'error'})`);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new CliError(`${path}: the ${what} is not UTF-8 text`, 1);
+    throw new BatchError('input', `${path}: the ${what} is not UTF-8 text`);
   }
 }
 
@@ -90,12 +90,12 @@ export function loadKeyFile(path: string, cwd: string): { keys: NvsKeys; sha256:
     bytes = readInputFileSync(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`--keyfile ${path}: cannot read it (${code ? describeFsError(code) : 'error'})`, 1);
+    throw new BatchError('input', `--keyfile ${path}: cannot read it (${code ? describeFsError(code) : 'error'})`);
   }
   try {
     return { keys: parseKeysFile(new Uint8Array(bytes)), sha256: createHash('sha256').update(bytes).digest('hex') };
   } catch (err) {
-    if (err instanceof NvsKeysError) throw new CliError(`--keyfile ${path}: ${err.message}`, 1);
+    if (err instanceof NvsKeysError) throw new BatchError('input', `--keyfile ${path}: ${err.message}`);
     throw err;
   }
 }

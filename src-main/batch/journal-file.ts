@@ -1,10 +1,12 @@
 // The journal on disk: created exclusively, appended to, and made durable (fdatasync) exactly
 // where the batch's guarantees need it — before any file of a newly issued identity is written.
 import { open, readdir, type FileHandle } from 'node:fs/promises';
-import { openSync, fsyncSync, closeSync } from 'node:fs';
+import { constants, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileWriteError } from '../cli/io.ts';
+import { fileWriteError } from '../fs/index.ts';
 import { journalLine, JournalReplay, type JournalRecord, type JournalState } from '../../shared/batch/journal.ts';
+
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 export const JOURNAL_PATTERN = /^homekit_batch_.+\.journal$/;
 
@@ -30,7 +32,8 @@ export class JournalWriter {
 
   /** Opens an existing journal for appending, cutting off a torn last line first. */
   static async reopen(path: string, validBytes: number): Promise<JournalWriter> {
-    const cut = await open(path, 'r+');
+    // Never through a symlink planted at the journal's name (O_NOFOLLOW where the platform has it).
+    const cut = await open(path, constants.O_RDWR | NO_FOLLOW);
     try {
       await cut.truncate(validBytes);
       await cut.datasync();
@@ -38,7 +41,7 @@ export class JournalWriter {
       await cut.close();
     }
     // Append mode: every write lands at the end, whatever the file position.
-    return new JournalWriter(await open(path, 'a'), path);
+    return new JournalWriter(await open(path, constants.O_WRONLY | constants.O_APPEND | NO_FOLLOW), path);
   }
 
   /** Appends records and waits until they are on stable storage. */

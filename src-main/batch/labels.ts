@@ -1,6 +1,6 @@
 // Label outputs of a batch: the label spec from --label-size, checked before the run starts (a
 // label that does not fit must not be discovered after 1000 accessories), and the sheet PDF.
-import { CliError } from '../cli/io.ts';
+import { BatchError } from './errors.ts';
 import { LABEL_PRESETS, validateLabelSpec, type LabelLayout, type LabelSpec } from '../../shared/label/layout.ts';
 import { sheetGrid } from '../../shared/label/sheet.ts';
 import { labelSize } from '../../shared/label/layout.ts';
@@ -11,17 +11,17 @@ export function batchLabelSpec(size: string): LabelSpec {
   return { size: { widthMm: w, heightMm: h } };
 }
 
-/** Throws a CliError when labels of this size cannot hold the QR and code (or the sheet cannot hold one label). */
+/** Throws a BatchError when labels of this size cannot hold the QR and code (or the sheet cannot hold one label). */
 export function checkBatchLabels(spec: LabelSpec, paper: 'A4' | 'Letter' | undefined, productData: boolean): { perPage?: number } {
   // Worst case: the longer product-data payload needs a bigger QR.
   const sample = productData ? {} : { setupPayload: 'X-HM://007JNU5AE7OSX' };
   const problems = validateLabelSpec(spec, sample, { forPdf: true });
-  if (problems.length) throw new CliError(`--label-size: ${problems.join('; ')}`, 1);
+  if (problems.length) throw new BatchError('input', `--label-size: ${problems.join('; ')}`);
   if (!paper) return {};
   try {
     return { perPage: sheetGrid(labelSize(spec.size), { paper }).perPage };
   } catch (err) {
-    throw new CliError(`--label-size: ${(err as Error).message}`, 1);
+    throw new BatchError('input', `--label-size: ${(err as Error).message}`);
   }
 }
 

@@ -2,7 +2,8 @@
 // (format in shared/station/manifest.ts), and the registry check (--db) that keeps batch identities
 // unique against the production database.
 import { existsSync } from 'node:fs';
-import { writeFileAtomicFrom, CliError } from '../cli/io.ts';
+import { writeFileAtomicFrom } from '../fs/index.ts';
+import { BatchError } from './errors.ts';
 import { poolManifestText, type PoolManifestEntry } from '../../shared/station/manifest.ts';
 import type { IdentityKind } from '../../shared/batch/identities.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
@@ -14,7 +15,7 @@ export interface IdentityRegistry {
 
 /** The station database behind --db (SQLite loads only then: most batches do not need it). */
 export async function openIdentityRegistry(path: string): Promise<IdentityRegistry> {
-  if (!existsSync(path)) throw new CliError(`--db ${path}: no such station database`, 1);
+  if (!existsSync(path)) throw new BatchError('input', `--db ${path}: no such station database`);
   const { ProductionDb } = await import('../station/db.ts');
   const db = ProductionDb.open(path);
   return {

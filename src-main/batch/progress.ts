@@ -1,5 +1,5 @@
 // A one-line progress bar, drawn only on an interactive terminal (never into logs or pipes).
-import type { CliIO } from '../cli/io.ts';
+import type { BatchOutput } from './errors.ts';
 
 const WIDTH = 30;
 const MIN_INTERVAL_MS = 100;
@@ -9,7 +9,7 @@ export class Progress {
   private readonly started = Date.now();
   private drawn = false;
 
-  constructor(private readonly io: CliIO, private total: number, private readonly label = 'accessories') {}
+  constructor(private readonly io: Pick<BatchOutput, 'stdout' | 'isTTY'>, private total: number, private readonly label = 'accessories') {}
 
   /** Draws `done` of the total (`total` replaces the one given at construction, e.g. once known). */
   update(done: number, total?: number): void {

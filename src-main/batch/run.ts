@@ -3,10 +3,10 @@
 // while worker threads build and write the accessories' files; finally writes the master files,
 // labels and the station manifest, and marks the journal complete. `--resume` replays the journal.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { ensureDirSync } from '../ensure-dir.ts';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CliError, writeFileAtomic, writeFileAtomicFrom, type CliIO } from '../cli/io.ts';
+import { ensureDirSync, removeStaleTempFiles, writeFileAtomic, writeFileAtomicFrom } from '../fs/index.ts';
+import { BatchError, type BatchOutput } from './errors.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
 import { GENERATED_COLUMNS, masterConfigText, type BatchConfig, type BatchValues } from '../../shared/batch/custom-data.ts';
 import { IdentityAllocator, IdentityExhaustedError, type IdentityKind } from '../../shared/batch/identities.ts';
@@ -26,8 +26,7 @@ import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { layoutLabel, type LabelLayout, type LabelSpec } from '../../shared/label/layout.ts';
 import type { NvsKeys } from '../../shared/nvs/encryption.ts';
 import { generateNvsKeys } from '../../shared/nvs/keys.ts';
-import type { GenerateArgs } from './args.ts';
-import { removeStaleTempFiles } from './files.ts';
+import { sampleFileId, unitDirs, unitFiles, unitNameProblem } from './names.ts';
 import { checkValuesBuild, loadConfig, loadKeyFile, loadValues, readTextInput } from './inputs.ts';
 import { findJournals, JournalWriter, type FoundJournal } from './journal-file.ts';
 import { batchLabelSpec, checkBatchLabels, renderSheet } from './labels.ts';
@@ -47,7 +46,30 @@ const FEW_UNITS = 24;
 /** Accessories per worker message. */
 const TASK = 8;
 const SECRET_MODE = 0o600;
-const UNIT_DIRS = ['csv', 'bin', 'homekit_setup_info'] as const;
+
+/** A new run's settings, as the command line gives them (cli/batch-args.ts parses them). */
+export interface GenerateArgs {
+  outdir: string;
+  conf?: string;
+  values?: string;
+  prefix: string;
+  fileid: string;
+  category: number;
+  count?: number;
+  productData?: string;
+  size: number;
+  version: 1 | 2;
+  encrypt: boolean;
+  keygen: boolean;
+  keyfile?: string;
+  labels: BatchSettings['labels']['mode'];
+  labelFormat: 'pdf' | 'svg';
+  paper: 'A4' | 'Letter';
+  labelSize: string;
+  payloadFlags: { ip: boolean; ble: boolean; wac: boolean };
+  db?: string;
+  jobs: number;
+}
 
 export interface BatchSummary {
   runId: string;
@@ -73,27 +95,33 @@ interface Plan {
   labelSpec?: LabelSpec;
 }
 
-export async function runNewBatch(args: GenerateArgs, io: CliIO): Promise<BatchSummary> {
+export async function runNewBatch(args: GenerateArgs, io: BatchOutput): Promise<BatchSummary> {
   const outdir = resolve(io.cwd, args.outdir);
   checkOutdir(outdir, args.outdir);
   const unfinished = (await findJournalsOrFail(outdir)).filter((j) => !j.state.complete);
   if (unfinished.length) {
     const j = unfinished[0]!;
-    throw new CliError(
+    throw new BatchError(
+      'state',
       `${join(args.outdir, j.name)}: an unfinished batch (${j.state.done.size} of ${j.state.run.settings.count} accessories done) is in this folder; ` +
         `continue it with: factory-station batch --resume --outdir ${args.outdir}`,
-      1,
     );
   }
   const settings = settingsFromArgs(args, io);
   const plan = makePlan(settings, io.cwd, true);
   const names = pickRunNames(outdir, settings);
   const fileidFromValues = plan.values?.header.includes(settings.fileid) ?? false;
+  const sample = sampleFileId(settings.fileid);
+  const prefixProblem = sample === undefined ? undefined : unitNameProblem(settings.prefix, sample, settings);
+  if (prefixProblem) throw new BatchError('input', `--prefix ${shortText(settings.prefix)}: ${prefixProblem}`);
   if (fileidFromValues) {
+    const column = plan.values!.header.indexOf(settings.fileid);
     for (const row of plan.values!.rows) {
-      const name = `${settings.prefix}-${row.fields[plan.values!.header.indexOf(settings.fileid)]!}`;
-      const clash = unitFiles(name, settings).find((f) => existsSync(join(outdir, f)));
-      if (clash) throw new CliError(`${join(args.outdir, clash)} already exists (values file line ${row.line}); choose another --outdir or --prefix`, 1);
+      const fileId = row.fields[column]!;
+      const problem = unitNameProblem(settings.prefix, fileId, settings);
+      if (problem) throw new BatchError('input', `${plan.values!.file}, line ${row.line}, column \`${settings.fileid}\`: ${problem} (with --prefix ${shortText(settings.prefix)})`);
+      const clash = unitFiles(`${settings.prefix}-${fileId}`, settings).find((f) => existsSync(join(outdir, f)));
+      if (clash) throw new BatchError('input', `${join(args.outdir, clash)} already exists (values file line ${row.line}); choose another --outdir or --prefix`);
     }
   }
   const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
@@ -115,19 +143,21 @@ export async function runNewBatch(args: GenerateArgs, io: CliIO): Promise<BatchS
   }
 }
 
-export async function resumeBatch(args: { outdir: string; db?: string; jobs: number }, io: CliIO): Promise<BatchSummary> {
+export async function resumeBatch(args: { outdir: string; db?: string; jobs: number }, io: BatchOutput): Promise<BatchSummary> {
   const outdir = resolve(io.cwd, args.outdir);
   const unfinished = (await findJournalsOrFail(outdir)).filter((j) => !j.state.complete);
-  if (unfinished.length === 0) throw new CliError(`${args.outdir}: no unfinished batch to resume (no incomplete homekit_batch_*.journal)`, 1);
-  if (unfinished.length > 1) throw new CliError(`${args.outdir}: ${unfinished.length} unfinished batches (${unfinished.map((j) => j.name).join(', ')}); move all but one away`, 1);
+  if (unfinished.length === 0) throw new BatchError('state', `${args.outdir}: no unfinished batch to resume (no incomplete homekit_batch_*.journal)`);
+  if (unfinished.length > 1) throw new BatchError('state', `${args.outdir}: ${unfinished.length} unfinished batches (${unfinished.map((j) => j.name).join(', ')}); move all but one away`);
   const found = unfinished[0]!;
   const { run } = found.state;
   const plan = makePlan(run.settings, io.cwd, false);
+  // A killed run leaves temp files (the values master's holds every setup code): this run owns the
+  // folder now (its journal is the one unfinished batch here), so all of them go.
   for (const dir of unitDirs(run.settings)) {
     ensureDirSync(join(outdir, dir));
-    removeStaleTempFiles(join(outdir, dir));
+    removeStaleTempFiles(join(outdir, dir), { all: true });
   }
-  removeStaleTempFiles(outdir);
+  removeStaleTempFiles(outdir, { all: true });
   const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
   try {
     const journal = await JournalWriter.reopen(found.path, found.validBytes);
@@ -152,7 +182,7 @@ async function execute(
   identities: Map<number, JournalIdentityRecord>,
   done: Map<number, JournalDoneRecord>,
   ctx: ExecuteContext,
-  io: CliIO,
+  io: BatchOutput,
 ): Promise<BatchSummary> {
   const { settings } = plan;
   const { outdir } = ctx;
@@ -240,11 +270,11 @@ async function execute(
     progress.finish();
     await journal.close().catch(() => undefined);
     await pool?.close();
-    if (err instanceof IdentityExhaustedError) throw new CliError(`${err.message}; the batch stopped (resume with --resume once the cause is fixed)`, 1);
-    throw new CliError(
+    if (err instanceof IdentityExhaustedError) throw new BatchError('stopped', `${err.message}; the batch stopped (resume with --resume once the cause is fixed)`);
+    throw new BatchError(
+      'stopped',
       `batch stopped: ${(err as Error).message}\n${results.size} of ${settings.count} accessories are complete; every issued identity is in the journal. ` +
         `Fix the cause, then continue with: factory-station batch --resume --outdir ${ctx.shownOutdir}`,
-      1,
     );
   } finally {
     interruption.dispose();
@@ -253,7 +283,8 @@ async function execute(
   progress.finish();
   if (interruption.signal) {
     await journal.close();
-    throw new CliError(
+    throw new BatchError(
+      'interrupted',
       `batch interrupted (${interruption.signal}): ${results.size} of ${settings.count} accessories are complete; every issued identity is in the journal. ` +
         `Continue with: factory-station batch --resume --outdir ${ctx.shownOutdir}`,
       interruption.exitCode,
@@ -336,7 +367,7 @@ function workerInit(plan: Plan, outdir: string, cwd: string): WorkerInit {
   return init;
 }
 
-function settingsFromArgs(args: GenerateArgs, io: CliIO): BatchSettings {
+function settingsFromArgs(args: GenerateArgs, io: BatchOutput): BatchSettings {
   const settings: BatchSettings = {
     prefix: args.prefix,
     category: args.category,
@@ -380,7 +411,7 @@ function makePlan(settings: BatchSettings, cwd: string, fresh: boolean): Plan {
     }
     if (settings.keyfile) {
       const { keys, sha256 } = loadKeyFile(settings.keyfile.path, cwd);
-      if (sha256 !== settings.keyfile.sha256) throw new CliError(`--keyfile ${settings.keyfile.path}: the file changed since the batch started; restore it to resume`, 1);
+      if (sha256 !== settings.keyfile.sha256) throw new BatchError('input', `--keyfile ${settings.keyfile.path}: the file changed since the batch started; restore it to resume`);
       plan.keys = keys;
     }
     if (settings.labels.mode !== 'none') {
@@ -389,24 +420,9 @@ function makePlan(settings: BatchSettings, cwd: string, fresh: boolean): Plan {
     }
     return plan;
   } catch (err) {
-    if (err instanceof BatchInputError) throw new CliError(err.message, 1);
+    if (err instanceof BatchInputError) throw new BatchError('input', err.message);
     throw err;
   }
-}
-
-function unitDirs(settings: BatchSettings): string[] {
-  const dirs: string[] = [...UNIT_DIRS];
-  if (settings.keygen) dirs.push('keys');
-  if (settings.labels.mode === 'single' || settings.labels.mode === 'both') dirs.push('labels');
-  return dirs;
-}
-
-/** Files of one accessory, relative to the output folder. */
-function unitFiles(name: string, settings: BatchSettings): string[] {
-  const files = [`csv/${name}.csv`, `bin/${name}.bin`, `homekit_setup_info/${name}.txt`];
-  if (settings.keygen) files.push(`keys/${name}-keys.bin`);
-  if (settings.labels.mode === 'single' || settings.labels.mode === 'both') files.push(`labels/${name}.${settings.labels.format}`);
-  return files;
 }
 
 /** Accessory files already in the output folder (relative paths), listed once. */
@@ -426,9 +442,9 @@ function listUnitFiles(outdir: string, settings: BatchSettings): Set<string> {
 
 function checkOutdir(outdir: string, shown: string): void {
   try {
-    if (!statSync(outdir).isDirectory()) throw new CliError(`--outdir ${shown}: exists and is not a directory`, 1);
+    if (!statSync(outdir).isDirectory()) throw new BatchError('input', `--outdir ${shown}: exists and is not a directory`);
   } catch (err) {
-    if (err instanceof CliError) throw err;
+    if (err instanceof BatchError) throw err;
     // Missing: created when the run starts.
   }
 }
@@ -437,7 +453,7 @@ async function findJournalsOrFail(outdir: string): Promise<FoundJournal[]> {
   try {
     return await findJournals(outdir);
   } catch (err) {
-    throw new CliError(`${(err as Error).message}`, 1);
+    throw new BatchError('state', `${(err as Error).message}`);
   }
 }
 
@@ -475,4 +491,9 @@ function pickRunNames(outdir: string, settings: BatchSettings, now = new Date())
     const all = [journal, ...Object.values(masters)];
     if (!all.some((f) => existsSync(join(outdir, f)))) return { runId, journal, masters };
   }
+}
+
+/** An option value in a message, cut when long (a 300-character prefix is not worth echoing whole). */
+function shortText(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }

@@ -9,12 +9,11 @@
 // already run; the SHA-256 in its header catches a damaged file, and adoptSrpTable's structural
 // check catches a table of the wrong shape or group. Anything that fails is rebuilt and replaced.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { threadId } from 'node:worker_threads';
 import { adoptSrpTable, srpTableSnapshot } from '../../shared/homekit/srp.ts';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync, writeFileAtomicSync } from '../fs/index.ts';
 import { CACHE_SUBDIR } from '../bundle/cache.mjs';
 import { repositoryRoot } from './worker-script.ts';
 
@@ -127,22 +126,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Writes the cache file atomically (temp + rename) and removes other V8 versions' files. */
+/** Writes the cache file atomically (src-main/fs) and removes other V8 versions' files. */
 function storeCached(cacheDir: string, file: string, payload: Uint8Array): boolean {
-  // Unique per process and thread: test runners load this module in several threads of one process.
-  const tmp = `${file}.${process.pid}-${threadId}.tmp`;
   try {
     ensureDirSync(cacheDir);
     const digest = createHash('sha256').update(payload).digest();
-    writeFileSync(tmp, Buffer.concat([MAGIC, digest, payload]));
-    renameSync(tmp, file);
+    writeFileAtomicSync(file, Buffer.concat([MAGIC, digest, payload]));
   } catch {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing more to do: the next run tries again
-    }
-    return false;
+    return false; // the next run tries again
   }
   const keep = file.slice(cacheDir.length + 1);
   try {

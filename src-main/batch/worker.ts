@@ -37,8 +37,7 @@ port.on('message', (msg: ToWorker) => {
   })();
 });
 
+/** The unit writer words its failures itself (position and setup ID, never a file name holding a code). */
 function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && e.code && e.path) return `${e.path}: ${e.code}`;
-  return e instanceof Error ? e.message : String(e);
+  return err instanceof Error ? err.message : String(err);
 }

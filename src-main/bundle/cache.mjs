@@ -8,8 +8,9 @@
 // the hash of its inputs changes: every source file it is made of, package-lock.json (which pins
 // node_modules, esbuild included), package.json and the tsconfig files.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fs/atomic.mjs';
 
 /** Where bundles live, relative to the repository root (so external packages resolve). */
 export const CACHE_SUBDIR = join('node_modules', '.cache', 'homekit-factory-station');
@@ -57,7 +58,9 @@ function currentBundle(root, cacheDir, name) {
 async function buildBundle(root, cacheDir, name, entry) {
   const esbuild = await import('esbuild');
   mkdirSync(cacheDir, { recursive: true });
-  const tmp = join(cacheDir, `.${name}-${process.pid}-${Date.now()}.tmp`);
+  // The build goes to a fresh folder of its own (mkdtemp: unpredictable name, mode 0700), then is
+  // renamed into place as a whole.
+  const tmp = mkdtempSync(join(cacheDir, `.${name}-`));
   try {
     const result = await esbuild.build({
       absWorkingDir: root,
@@ -79,17 +82,16 @@ async function buildBundle(root, cacheDir, name, entry) {
       .sort();
     const key = inputsKey(root, inputs);
     const dir = `${name}-${key.slice(0, 16)}`;
+    chmodSync(tmp, 0o755); // mkdtemp made it 0700; the bundle is readable like the rest of node_modules
     try {
-      renameSync(tmp, join(cacheDir, dir));
+      renameSync(tmp, join(cacheDir, dir)); // a whole folder into place (files go through ../fs/atomic.mjs)
     } catch {
       if (!existsSync(join(cacheDir, dir, `${name}.mjs`))) throw new Error(`cannot store the ${name} bundle in ${cacheDir}`);
       // another process stored the same bundle first: use that one
     }
     /** @type {BuildRecord} */
     const record = { key, inputs, dir };
-    const recordTmp = join(cacheDir, `.${name}-${process.pid}.json.tmp`);
-    writeFileSync(recordTmp, `${JSON.stringify(record)}\n`);
-    renameSync(recordTmp, join(cacheDir, `${name}.json`));
+    writeFileAtomicSync(join(cacheDir, `${name}.json`), `${JSON.stringify(record)}\n`);
     removeStale(cacheDir, name, dir);
     return join(cacheDir, dir, `${name}.mjs`);
   } finally {

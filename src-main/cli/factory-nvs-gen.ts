@@ -17,13 +17,13 @@ import { TextDecoder } from 'node:util';
 import { formatSetupCode, isForbiddenSetupCode, setupCodeProblem, cryptoRandomBytes, type RandomBytes } from '../../shared/homekit/setup-code.ts';
 import { setupIdProblem } from '../../shared/homekit/setup-id.ts';
 import { computeVerifier } from '../../shared/homekit/srp.ts';
-import { buildFactoryCsv } from '../../shared/homekit/factory-csv.ts';
+import { buildFactoryCsv, checkFactoryCustomData } from '../../shared/homekit/factory-csv.ts';
 import { generateNvsImage, parseNvsCsv, NvsInputError } from '../../shared/nvs/writer.ts';
 import { encryptNvsImage, type NvsKeys } from '../../shared/nvs/encryption.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
-import { buildKeysPartition, generateNvsKeys, parseKeysPartition, NvsKeysError } from '../../shared/nvs/keys.ts';
+import { buildKeysPartition, generateNvsKeys, parseKeysFile, NvsKeysError } from '../../shared/nvs/keys.ts';
 import { processIO, runCommand, CliError, OutputSet, type CliIO } from './io.ts';
-import { NOT_A_FILE, readInputFileSync } from '../input-file.ts';
+import { NOT_A_FILE, readInputFileSync } from '../fs/index.ts';
 
 /** Injectable clock and randomness (tests). */
 export interface FactoryNvsGenDeps {
@@ -249,14 +249,19 @@ async function generate(args: ParsedArgs, io: CliIO, deps: FactoryNvsGenDeps): P
   if (infile !== undefined && !isFile(at(infile))) throw new CliError(`Oops...file: \`${infile}\` does not exist...`);
   const salt = args.salt === undefined ? random(16) : parseSalt(args.salt);
 
+  const customCsv = infile !== undefined ? readUtf8(at(infile), infile) : undefined;
+  // Never in the reference: custom data that would override or displace the identity is refused.
+  if (customCsv !== undefined) {
+    try {
+      checkFactoryCustomData(customCsv, infile!);
+    } catch (err) {
+      if (err instanceof NvsInputError) throw new CliError(`Error: ${err.message}`);
+      throw err;
+    }
+  }
   const verifier = computeVerifier(formatSetupCode(args.setupCode), salt);
   const csvFile = `${args.outfile}.csv`;
-  const csvText = buildFactoryCsv({
-    setupId: args.setupId,
-    salt,
-    verifier,
-    ...(infile !== undefined ? { customCsv: readUtf8(at(infile), infile) } : {}),
-  });
+  const csvText = buildFactoryCsv({ setupId: args.setupId, salt, verifier, ...(customCsv !== undefined ? { customCsv } : {}) });
 
   // nvs_partition_gen.check_input_args, in its order.
   const keygen = args.keygen === 'true';
@@ -305,7 +310,7 @@ async function generate(args: ParsedArgs, io: CliIO, deps: FactoryNvsGenDeps): P
   const outputs = new OutputSet();
   outputs.add(at(csvFile), csvText);
   outputs.add(at(binPath), image);
-  if (keysPath !== undefined && keys) outputs.add(at(keysPath), buildKeysPartition(keys), 0o600);
+  if (keysPath !== undefined && keys) outputs.add(at(keysPath), buildKeysPartition(keys), { mode: 0o600, replace: false });
   await outputs.commit();
 
   io.stdout(`CSV Generated: ${csvFile}\n`);
@@ -380,7 +385,11 @@ function firstSdkDataError(csvText: string): { line: number; message: string } |
   return undefined;
 }
 
-/** The reference takes the first 64 bytes as the key; a full keys partition must also pass its CRC. */
+/**
+ * The reference takes the first 64 bytes of any file as the key. We take exactly a 4096-byte keys
+ * partition (its CRC checked) or the 64 bare key bytes: anything else (a 4097-byte file, a
+ * truncated one) is not a keys file, and a wrong key would make images no device can read.
+ */
 function readKeyFile(path: string, shown: string): NvsKeys {
   let bytes: Uint8Array;
   try {
@@ -388,16 +397,12 @@ function readKeyFile(path: string, shown: string): NvsKeys {
   } catch (err) {
     throw new CliError(pythonOsError(err, shown));
   }
-  if (bytes.length === 4096) {
-    try {
-      return parseKeysPartition(bytes);
-    } catch (err) {
-      if (err instanceof NvsKeysError) throw new CliError(`Error: --keyfile ${shown}: ${err.message}`);
-      throw err;
-    }
+  try {
+    return parseKeysFile(bytes);
+  } catch (err) {
+    if (err instanceof NvsKeysError) throw new CliError(`Error: --keyfile ${shown}: ${err.message}`);
+    throw err;
   }
-  if (bytes.length < 64) throw new CliError(`Error: --keyfile ${shown} has ${bytes.length} bytes; a keys file holds at least the 64 key bytes`);
-  return { encryptionKey: bytes.slice(0, 32), tweakKey: bytes.slice(32, 64) };
 }
 
 /** Where nvs_part_gen writes generated keys (and what it prints). */

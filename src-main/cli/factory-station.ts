@@ -20,10 +20,19 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   init: { summary: 'write a starter product (profile, partition table, custom data) ready for provision', load: () => import('./commands/init.ts') },
 };
 
+/**
+ * The command line is the engineer's tool: it never asks for the engineer PIN (a profile's lock
+ * guards the station app's screens). Said in every --help that touches identities.
+ */
+export const ENGINEER_NOTE =
+  'This is the engineer\'s tool: it does not ask for the engineer PIN of a locked profile (the PIN\n' +
+  'guards the station app). Whoever can run it and write the database can provision, import identity\n' +
+  'pools and edit profiles: keep it off operator accounts.\n';
+
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: factory-station <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'factory-station <command> --help' for a command's options.\n`;
+  return `usage: factory-station <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'factory-station <command> --help' for a command's options.\n\n${ENGINEER_NOTE}`;
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {

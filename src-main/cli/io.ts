@@ -1,10 +1,7 @@
 // Plumbing shared by every command: injectable output streams (so tests run commands in-process),
-// a typed "operator error" that becomes one line on stderr, and atomic file writes.
-import { open, rename, rm } from 'node:fs/promises';
-import { ensureDirSync } from '../ensure-dir.ts';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { NOT_A_FILE } from '../input-file.ts';
+// a typed "operator error" that becomes one line on stderr, and the commands' way to atomic file
+// writes (src-main/fs/). Only cli/ imports this module: nothing outside cli/ may (layering test).
+import { describeFsError, writeFileAtomic, type AtomicWriteOptions } from '../fs/index.ts';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -73,65 +70,17 @@ export class CliError extends Error {
   }
 }
 
-/**
- * A file-system failure as one line naming the file it was for: Node's own message for a failed
- * write names no file ("ENOSPC: no space left on device, write"), and a temp file's name means
- * nothing to an operator.
- */
-export function fileWriteError(path: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? new Error(`${path}: ${describeFsError(code)}`) : (err as Error);
-}
-
-/** Write via a temp file in the same directory, then rename: readers never see half a file. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void> {
-  await writeFileAtomicFrom(path, [data], mode);
-}
-
-/** Text gathered per write of a streamed file: few system calls, little memory. */
-const STREAM_CHUNK = 1 << 20;
-
-/**
- * writeFileAtomic for content produced piece by piece (a large batch's master files): the whole
- * text never has to be one string in memory.
- */
-export async function writeFileAtomicFrom(path: string, pieces: Iterable<string | Uint8Array>, mode?: number): Promise<void> {
-  ensureDirSync(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx', mode);
-    try {
-      // FileHandle.writeFile writes all of its data, from the current position.
-      let pending = '';
-      for (const piece of pieces) {
-        if (typeof piece !== 'string') {
-          if (pending) await handle.writeFile(pending);
-          pending = '';
-          await handle.writeFile(piece);
-        } else if ((pending += piece).length >= STREAM_CHUNK) {
-          await handle.writeFile(pending);
-          pending = '';
-        }
-      }
-      if (pending) await handle.writeFile(pending);
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw fileWriteError(path, err);
-  }
-}
+export { describeFsError, fileWriteError, writeFileAtomic, writeFileAtomicFrom } from '../fs/index.ts';
 
 /** Collects several outputs and commits them together only when every one was produced. */
 export class OutputSet {
-  private readonly files: { path: string; data: Uint8Array | string; mode?: number }[] = [];
-  add(path: string, data: Uint8Array | string, mode?: number): void {
-    this.files.push({ path, data, mode });
+  private readonly files: { path: string; data: Uint8Array | string; options?: number | AtomicWriteOptions }[] = [];
+  /** A number is the file's mode; `{ replace: false }` never overwrites an existing file (keys). */
+  add(path: string, data: Uint8Array | string, options?: number | AtomicWriteOptions): void {
+    this.files.push({ path, data, options });
   }
   async commit(): Promise<void> {
-    for (const f of this.files) await writeFileAtomic(f.path, f.data, f.mode);
+    for (const f of this.files) await writeFileAtomic(f.path, f.data, f.options);
   }
 }
 
@@ -151,17 +100,5 @@ export async function runCommand(io: CliIO, body: () => Promise<number | void>):
     }
     io.stderr(`error: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
-  }
-}
-
-export function describeFsError(code: string): string {
-  switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'not a directory';
-    case 'ENOSPC': return 'no space left on device';
-    case NOT_A_FILE: return 'a device, not a file';
-    default: return code;
   }
 }

@@ -9,7 +9,7 @@ import type { ProfileFileKind } from '../../shared/ipc.ts';
 import { AppCore } from '../app/app-core.ts';
 import { createHandlers } from '../app/handlers.ts';
 import { LabelPageStore } from '../app/label-page.ts';
-import { APP_SCHEME, contentTypeFor, parseAppArgs, resolveAppAsset, securityHeaders } from '../app/security.ts';
+import { APP_SCHEME, contentTypeFor, guardNavigation, parseAppArgs, resolveAppAsset, securityHeaders } from '../app/security.ts';
 import { registerIpc, sendEvent } from './ipc.ts';
 import { LabelPrinter } from './printing.ts';
 import { createMainWindow } from './window.ts';
@@ -18,6 +18,8 @@ import { createMainWindow } from './window.ts';
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
 ]);
+// Every renderer sandboxed, whatever its webPreferences say (must run before 'ready').
+app.enableSandbox();
 
 const args = parseAppArgs(process.argv.slice(1));
 if (args.dataDir) app.setPath('userData', args.dataDir);
@@ -102,6 +104,7 @@ app.on('web-contents-created', (_event, contents) => {
   // Belt and braces for any window we did not create ourselves.
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  guardNavigation(contents);
 });
 
 app.whenReady().then(start).catch((err: unknown) => {

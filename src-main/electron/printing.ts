@@ -3,7 +3,7 @@
 // printToPDF with the page's @page size. Errors are passed up, never swallowed: the unit then
 // stays "label pending" until a print succeeds.
 import { BrowserWindow, type WebContents } from 'electron';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/index.ts';
 import type { PrinterChoice } from '../../shared/ipc.ts';
 import { APP_ORIGIN, hardenedWebPreferences } from '../app/security.ts';
 import { labelPdfOptions, silentPrintOptions, type LabelJob, type LabelPageStore } from '../app/label-page.ts';
@@ -34,7 +34,10 @@ export class LabelPrinter {
       webPreferences: { ...hardenedWebPreferences(''), preload: undefined, devTools: false },
     });
     win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // The label page never goes anywhere: navigation, frame navigation and redirects are refused.
     win.webContents.on('will-navigate', (event) => event.preventDefault());
+    win.webContents.on('will-frame-navigate', (event) => event.preventDefault());
+    win.webContents.on('will-redirect', (event) => event.preventDefault());
     try {
       // loadURL settles after the load event, i.e. once the label image is decoded.
       await win.loadURL(`${APP_ORIGIN}${htmlPath}`);
@@ -59,7 +62,8 @@ export class LabelPrinter {
   savePdf(job: LabelJob, path: string): Promise<void> {
     return this.withLabelWindow(job, async (wc) => {
       const pdf = await wc.printToPDF(labelPdfOptions());
-      await writeFile(path, pdf, { mode: 0o600 });
+      // Atomic, exclusive temp file, mode 0600: a symlink planted at `path` is replaced, never written through.
+      await writeFileAtomic(path, pdf, 0o600);
     });
   }
 }

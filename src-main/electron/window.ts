@@ -1,7 +1,7 @@
 // The single station window: hardened webPreferences, UI from station://app, navigation, new
 // windows and every permission (including serial / USB / HID device access) refused.
-import { BrowserWindow, session, type Session } from 'electron';
-import { APP_ENTRY_URL, hardenedWebPreferences, isAllowedNavigation, isPermissionGranted } from '../app/security.ts';
+import { app, BrowserWindow, session, type Session } from 'electron';
+import { APP_ENTRY_URL, devToolsAllowed, guardNavigation, hardenedWebPreferences, isAllowedNavigation, isPermissionGranted } from '../app/security.ts';
 
 /** Denies every permission request / check and device access on a session. */
 export function lockDownSession(ses: Session): void {
@@ -34,13 +34,14 @@ export function createMainWindow(preloadPath: string): BrowserWindow {
     show: false,
     title: 'HomeKit Factory Station',
     backgroundColor: '#f4f5f7',
-    webPreferences: hardenedWebPreferences(preloadPath),
+    webPreferences: hardenedWebPreferences(preloadPath, { devTools: devToolsAllowed(app.isPackaged, process.env) }),
   });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (event, url) => {
     if (!isAllowedNavigation(url) || url.split('#')[0] !== APP_ENTRY_URL) event.preventDefault();
   });
   win.webContents.on('will-redirect', (event) => event.preventDefault());
+  guardNavigation(win.webContents); // frame navigations too
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
   win.once('ready-to-show', () => win.show());
   void win.loadURL(APP_ENTRY_URL);

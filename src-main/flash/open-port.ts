@@ -1,9 +1,10 @@
-// Opens serial ports for the flasher: real ones through serialport's native binding, `virtual:*`
-// paths through the in-process virtual chip binding. Ports are created unopened (the
-// Transport opens them), so the flasher controls when the lines first move.
+// Opens serial ports for the flasher through serialport's native binding (or a binding passed in,
+// e.g. the mock in tests). Ports are created unopened (the Transport opens them), so the flasher
+// controls when the lines first move. Anything else — the virtual chips of the demo and the tests —
+// comes in as an injected PortOpener (virtual-chip/port-opener.ts): this folder never imports
+// virtual-chip/ (test/unit/layering.test.ts).
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
-import { createVirtualBinding, type VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { defaultBinding } from './ports.ts';
 import { FlashError, flashErrorMessage } from './errors.ts';
 
@@ -11,8 +12,6 @@ import { FlashError, flashErrorMessage } from './errors.ts';
 export type PortOpener = (path: string, baudRate: number) => SerialPortStream | Promise<SerialPortStream>;
 
 export interface OpenSerialPortOptions {
-  /** Where `virtual:*` paths live. */
-  virtualRegistry?: VirtualChipRegistry;
   /** Binding for real paths (default: serialport's native binding; tests pass the mock). */
   binding?: BindingInterface;
 }
@@ -24,16 +23,11 @@ export function isVirtualPath(path: string): boolean {
 }
 
 export function openSerialPort(path: string, baudRate: number, options: OpenSerialPortOptions = {}): SerialPortStream {
-  let binding: BindingInterface;
   if (isVirtualPath(path)) {
-    if (!options.virtualRegistry) {
-      throw new FlashError('port-not-found', flashErrorMessage('port-not-found', path, 'virtual ports exist only inside a station process that created them'));
-    }
-    binding = createVirtualBinding(options.virtualRegistry) as unknown as BindingInterface;
-  } else {
-    binding = options.binding ?? defaultBinding();
+    // Only an injected opener (virtual-chip/port-opener.ts) knows virtual ports.
+    throw new FlashError('port-not-found', flashErrorMessage('port-not-found', path, 'virtual ports exist only inside a station process that created them'));
   }
-  return new SerialPortStream({ binding, path, baudRate, autoOpen: false });
+  return new SerialPortStream({ binding: options.binding ?? defaultBinding(), path, baudRate, autoOpen: false });
 }
 
 export function createPortOpener(options: OpenSerialPortOptions = {}): PortOpener {

@@ -6,7 +6,6 @@
 // watchdog). The losing esptool-js call is left to fail on its own; its transport is poisoned
 // so it gives up quickly and never touches the port again.
 import { ESPLoader, Transport, ESPError } from 'esptool-js';
-import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { NodeSerialDevice, lookupUsbInfo } from './transport.ts';
 import { createPortOpener, type PortOpener } from './open-port.ts';
 import { FlashError, flashErrorMessage, toFlashError, type FlashErrorCode } from './errors.ts';
@@ -31,9 +30,8 @@ export interface FlashProgress {
 }
 
 export interface ConnectOptions {
-  /** Creates the (unopened) port; default: native serialport, `virtual:*` via `virtualRegistry`. */
+  /** Creates the (unopened) port; default: native serialport (virtual chips come in this way: virtual-chip/port-opener.ts). */
   openPort?: PortOpener;
-  virtualRegistry?: VirtualChipRegistry;
   /** Baud rate for everything after the stub is running (default 921600). */
   baud?: number;
   /** Rate the ROM is synced at (default 115200). */
@@ -144,7 +142,7 @@ export class FlashSession {
   /** Opens the port and brings the chip up to "stub running at the target baud", identified. */
   static async connect(path: string, options: ConnectOptions = {}): Promise<FlashSession> {
     if (options.signal?.aborted) throw cancelled(path, 'open');
-    const opener = options.openPort ?? createPortOpener({ virtualRegistry: options.virtualRegistry });
+    const opener = options.openPort ?? createPortOpener();
     const romBaud = options.romBaud ?? ROM_BAUD;
     let session: FlashSession;
     try {

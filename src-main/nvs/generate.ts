@@ -9,7 +9,7 @@ import {
   type NvsCsvRow,
   type NvsGenerateOptions,
 } from '../../shared/nvs/writer.ts';
-import { readInputFile, readInputFileSync } from '../input-file.ts';
+import { readInputFile, readInputFileSync } from '../fs/index.ts';
 
 /** Where relative paths (CSV files and `file` rows) are resolved. */
 export interface NvsFileContext {
@@ -55,7 +55,8 @@ export async function generateImageFromCsvFiles(
   ctx: NvsFileContext,
 ): Promise<Uint8Array> {
   const rows: NvsCsvRow[] = [];
-  for (const path of csvPaths) rows.push(...(await readNvsCsvFile(path, ctx)));
+  // One row at a time: spreading a 150 000-row file into push() overflows the call stack.
+  for (const path of csvPaths) for (const row of await readNvsCsvFile(path, ctx)) rows.push(row);
   return generateNvsImageFromRows(rows, { ...options, readFile: fileRowReader(ctx.cwd) });
 }
 

@@ -1,13 +1,13 @@
 // `npm run preview` entry: the real station services (AppCore in demo mode, virtual chips at line
 // speed) behind the operator UI in your own browser — no Electron, no hardware. Prints the address
 // (with its access token) and the data folder; Ctrl-C stops it.
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppCore, type Platform } from '../app/app-core.ts';
 import { createHandlers } from '../app/handlers.ts';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync, writeFileAtomic } from '../fs/index.ts';
 import type { DemoChipKind } from '../../shared/ipc.ts';
 import { startPreview } from './server.ts';
 
@@ -30,7 +30,7 @@ function previewPlatform(dataDir: string): Platform {
     },
     saveLabelPdf: async (job, path) => {
       if (!job.pdfPath) throw new Error('no label PDF to save');
-      copyFileSync(job.pdfPath, path);
+      await writeFileAtomic(path, readFileSync(job.pdfPath), 0o600);
     },
   };
 }

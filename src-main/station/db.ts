@@ -4,13 +4,15 @@
 // the exported manifest, never in audit rows or logs.
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import { ensureDirSync } from '../ensure-dir.ts';
+import { ensureDirSync } from '../fs/index.ts';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/events.ts';
 import type { LabelSpec } from '../../shared/label/index.ts';
 import type { ProductProfile } from '../../shared/station/profile.ts';
 import { AttemptLog, macSearchPattern } from './attempts.ts';
+import { drawIdentity, issuedConflict, type IdentityKind, type IssuedIdentities } from '../../shared/station/identity-policy.ts';
+import type { RandomBytes } from '../../shared/homekit/setup-code.ts';
 
 export interface UnitRecord extends UnitSummary {
   setupCode: string;
@@ -50,8 +52,8 @@ export interface PoolIdentityRow {
 
 export interface PoolImportResult {
   added: number;
-  /** Positions (in the list given) of identities not added: their setup code was already issued. */
-  skipped: number[];
+  /** Identities not added (position in the list given): their setup code or setup ID was already issued. */
+  skipped: { index: number; conflict: IdentityKind }[];
 }
 
 export interface UnitFilter extends UnitQuery {
@@ -100,6 +102,34 @@ export const MIGRATIONS: readonly string[] = [
      stage TEXT, code TEXT, message TEXT, duration_ms INTEGER);
    CREATE INDEX attempts_station_at ON attempts(station, at);
    CREATE INDEX attempts_unit ON attempts(unit_id);`,
+  // 4 (issue 13, one issuing policy): a setup ID is issued once per product, like a setup code.
+  // used_setup_ids records every ID a unit or a pool entry has; its key refuses a second one.
+  // A database from before held repeats (after 200 collisions the old rule allowed one, and pool
+  // imports never checked IDs). What this does with them:
+  //   * units keep their IDs: those devices are flashed and labelled, the records must match them.
+  //     Each repeated ID is recorded once and listed in an audit row 'setup-id-repeated' (product,
+  //     setup ID, number of units), so an engineer can find the units;
+  //   * a FREE pool identity whose ID a unit or an earlier pool entry already has is withdrawn
+  //     (deleted: it is never issued; its code stays in used_codes, so it never comes back either),
+  //     each with an audit row 'pool-withdrawn' (product, setup ID, pool id). Codes are never in audit rows.
+  `CREATE TABLE used_setup_ids (product TEXT NOT NULL, setup_id TEXT NOT NULL, PRIMARY KEY (product, setup_id));
+   INSERT INTO audit (at, event, unit_id, detail)
+     SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'setup-id-repeated', NULL,
+            json_object('product', product, 'setupId', setup_id, 'units', COUNT(*))
+     FROM units GROUP BY product, setup_id HAVING COUNT(*) > 1;
+   CREATE TEMP TABLE withdrawn AS
+     SELECT p.id, p.product, p.setup_id FROM pool p
+     WHERE p.unit_id IS NULL AND (
+       EXISTS (SELECT 1 FROM units u WHERE u.product = p.product AND u.setup_id = p.setup_id)
+       OR EXISTS (SELECT 1 FROM pool q WHERE q.product = p.product AND q.setup_id = p.setup_id AND q.id < p.id));
+   INSERT INTO audit (at, event, unit_id, detail)
+     SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'pool-withdrawn', NULL,
+            json_object('product', product, 'setupId', setup_id, 'poolId', id, 'reason', 'setup ID already issued')
+     FROM withdrawn ORDER BY id;
+   DELETE FROM pool WHERE id IN (SELECT id FROM withdrawn);
+   DROP TABLE withdrawn;
+   INSERT OR IGNORE INTO used_setup_ids (product, setup_id) SELECT product, setup_id FROM units ORDER BY id;
+   INSERT OR IGNORE INTO used_setup_ids (product, setup_id) SELECT product, setup_id FROM pool ORDER BY id;`,
 ];
 
 type Row = Record<string, unknown>;
@@ -156,9 +186,17 @@ export function normalizeMac(mac: string): string {
 export class ProductionDb {
   /** Every run, print and scan (shift counters, history of attempts). */
   readonly attempts: AttemptLog;
+  /** Prepared once, reused: the statements of the reservation path (preparing costs ~30 µs each time). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
     this.attempts = new AttemptLog(db);
+  }
+
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) this.statements.set(text, (stmt = this.db.prepare(text)));
+    return stmt;
   }
 
   /** Opens (creating with mode 0600) and migrates the database. */
@@ -209,7 +247,9 @@ export class ProductionDb {
 
   /**
    * In one IMMEDIATE transaction: the unit already recorded for this MAC (existing = true), or a new
-   * unit holding the next pool identity, or a fresh identity from `fresh()` retried on collision.
+   * unit holding the next pool identity, or a fresh identity: the setup code and setup ID are drawn
+   * here under the issuing policy (shared/station/identity-policy.ts: neither ever issued for this
+   * product), then `fresh` makes its salt, verifier and payload (once, for the identity kept).
    */
   reserveIdentity(input: {
     product: string;
@@ -217,9 +257,11 @@ export class ProductionDb {
     chip: string;
     station: string;
     operator: string;
-    fresh: () => NewIdentity;
+    fresh: (drawn: { setupCode: string; setupId: string }) => NewIdentity;
     poolPayload: (code: string, id: string) => string;
     usePool: boolean;
+    /** Randomness for the draw (tests); default the CSPRNG. */
+    random?: RandomBytes;
   }): { unit: UnitRecord; existing: boolean } {
     const mac = normalizeMac(input.mac);
     const tx = this.db.transaction((): { unit: UnitRecord; existing: boolean } => {
@@ -227,7 +269,7 @@ export class ProductionDb {
       if (found) return { unit: found, existing: true };
       let identity: NewIdentity | undefined;
       if (input.usePool) {
-        const p = this.db.prepare('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1').get(input.product) as Row | undefined;
+        const p = this.sql('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1').get(input.product) as Row | undefined;
         if (!p) throw new Error('the identity pool of this product is empty: import another batch manifest');
         identity = {
           setupCode: p.setup_code as string,
@@ -238,22 +280,25 @@ export class ProductionDb {
           poolId: p.id as number,
         };
       } else {
-        for (let attempt = 0; attempt < 1000 && !identity; attempt++) {
-          const candidate = input.fresh();
-          if (!this.isCodeUsed(input.product, candidate.setupCode) && !this.isSetupIdUsed(input.product, candidate.setupId, attempt)) identity = candidate;
-        }
-        if (!identity) throw new Error('could not find an unused setup code / setup ID for this product');
+        const drawn = drawIdentity(this.issued(input.product), input.random ? { random: input.random } : {});
+        identity = input.fresh(drawn);
+        if (identity.setupCode !== drawn.setupCode || identity.setupId !== drawn.setupId) throw new Error('internal: fresh() changed the drawn setup code or setup ID');
       }
       const now = this.now();
-      const info = this.db
-        .prepare(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload,
+      const info = this
+        .sql(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload,
                     station, operator, status, attempts, created_at, updated_at, pool_id)
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', 0, ?, ?, ?)`)
         .run(input.product, mac, input.chip, identity.setupCode, identity.setupId, Buffer.from(identity.salt), Buffer.from(identity.verifier),
           createHash('sha256').update(identity.verifier).digest('hex'), identity.payload, input.station, input.operator, now, now, identity.poolId ?? null);
       const id = Number(info.lastInsertRowid);
-      this.db.prepare('INSERT OR IGNORE INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
-      if (identity.poolId !== undefined) this.db.prepare('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
+      // A pool identity's code and ID were recorded when it was imported; a fresh one's are recorded
+      // now — plain INSERTs, so the tables' keys refuse a repeat even if a check above were wrong.
+      if (identity.poolId === undefined) {
+        this.sql('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)').run(input.product, identity.setupCode);
+        this.sql('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)').run(input.product, identity.setupId);
+      }
+      if (identity.poolId !== undefined) this.sql('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
       this.auditRow('reserved', id, { mac, setupId: identity.setupId, source: input.usePool ? 'pool' : 'random' });
       return { unit: this.getUnit(id)!, existing: false };
     });
@@ -262,7 +307,7 @@ export class ProductionDb {
 
   /** A code is never issued twice for a product, even if its unit row were ever removed. */
   isCodeUsed(product: string, code: string): boolean {
-    return this.db.prepare('SELECT 1 FROM used_codes WHERE product = ? AND setup_code = ?').get(product, code) !== undefined;
+    return this.sql('SELECT 1 FROM used_codes WHERE product = ? AND setup_code = ?').get(product, code) !== undefined;
   }
 
   /** For the offline batch (--db): identities must not collide with any product's. */
@@ -271,17 +316,22 @@ export class ProductionDb {
   }
 
   isSetupIdUsedAnywhere(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM units WHERE setup_id = ? UNION SELECT 1 FROM pool WHERE setup_id = ?').get(id, id) !== undefined;
+    return this.db.prepare('SELECT 1 FROM used_setup_ids WHERE setup_id = ?').get(id) !== undefined;
   }
 
-  /** Setup IDs stay unique while the space allows: after many collisions in a row, a repeat is accepted. */
-  private isSetupIdUsed(product: string, id: string, attempt: number): boolean {
-    if (attempt > 200) return false;
-    return this.db.prepare('SELECT 1 FROM units WHERE product = ? AND setup_id = ?').get(product, id) !== undefined;
+  /** A setup ID is never issued twice for a product (units and pool alike; no fallback to repeats). */
+  isSetupIdUsed(product: string, id: string): boolean {
+    return this.sql('SELECT 1 FROM used_setup_ids WHERE product = ? AND setup_id = ?').get(product, id) !== undefined;
   }
 
+  /** What the issuing policy sees as issued for `product`. */
+  issued(product: string): IssuedIdentities {
+    return { isIssued: (kind, value) => (kind === 'setupCode' ? this.isCodeUsed(product, value) : this.isSetupIdUsed(product, value)) };
+  }
+
+  /** Setup IDs issued for this product (units and pool). */
   countSetupIds(product: string): number {
-    return (this.db.prepare('SELECT COUNT(DISTINCT setup_id) AS n FROM units WHERE product = ?').get(product) as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM used_setup_ids WHERE product = ?').get(product) as { n: number }).n;
   }
 
   setStatus(
@@ -334,12 +384,12 @@ export class ProductionDb {
   }
 
   getUnit(id: number): UnitRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM units WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT * FROM units WHERE id = ?').get(id) as Row | undefined;
     return r ? toRecord(r) : undefined;
   }
 
   findByMac(product: string, mac: string): UnitRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM units WHERE product = ? AND mac = ?').get(product, normalizeMac(mac)) as Row | undefined;
+    const r = this.sql('SELECT * FROM units WHERE product = ? AND mac = ?').get(product, normalizeMac(mac)) as Row | undefined;
     return r ? toRecord(r) : undefined;
   }
 
@@ -366,20 +416,25 @@ export class ProductionDb {
   }
 
   /**
-   * Adds identities to the product's pool, in order, in one transaction. An identity whose setup
-   * code the product already issued (a unit provisioned since the batch was made, or the same
-   * manifest imported twice) is skipped, never added: the rest of the batch stays usable.
+   * Adds identities to the product's pool, in order, in one transaction, under the issuing policy:
+   * an identity whose setup code or setup ID the product already issued (a unit provisioned since
+   * the batch was made, another batch's entry, the same manifest imported twice) is skipped, never
+   * added: the rest of the batch stays usable.
    */
   importPool(product: string, identities: readonly PoolIdentityRow[]): PoolImportResult {
     const insert = this.db.prepare(`INSERT INTO pool (product, setup_code, setup_id, salt, verifier, imported_at) VALUES (?, ?, ?, ?, ?, ?)`);
     const useCode = this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)');
+    const useId = this.db.prepare('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)');
+    const issued = this.issued(product);
     const tx = this.db.transaction((): PoolImportResult => {
-      const skipped: number[] = [];
+      const skipped: PoolImportResult['skipped'] = [];
       const now = this.now();
       identities.forEach((i, index) => {
-        if (this.isCodeUsed(product, i.setupCode)) return void skipped.push(index);
+        const conflict = issuedConflict(i, issued);
+        if (conflict) return void skipped.push({ index, conflict });
         insert.run(product, i.setupCode, i.setupId, Buffer.from(i.salt), Buffer.from(i.verifier), now);
         useCode.run(product, i.setupCode);
+        useId.run(product, i.setupId);
       });
       const added = identities.length - skipped.length;
       this.auditRow('pool-import', null, { product, count: added, skipped: skipped.length });
@@ -397,7 +452,7 @@ export class ProductionDb {
   }
 
   private auditRow(event: string, unitId: number | null, detail?: Record<string, unknown>): void {
-    this.db.prepare('INSERT INTO audit (at, event, unit_id, detail) VALUES (?, ?, ?, ?)').run(this.now(), event, unitId, detail ? JSON.stringify(detail) : null);
+    this.sql('INSERT INTO audit (at, event, unit_id, detail) VALUES (?, ?, ?, ?)').run(this.now(), event, unitId, detail ? JSON.stringify(detail) : null);
   }
 
   auditRows(): { at: string; event: string; unitId: number | null; detail: string | null }[] {

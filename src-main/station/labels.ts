@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { layoutLabel, renderLabelSvg, type LabelLayout } from '../../shared/label/index.ts';
 import { renderLabelPdf } from '../label/pdf.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { writeFileAtomic } from '../fs/index.ts';
 import type { UnitLabelProfile } from './db.ts';
 
 /** What a label needs from a unit record. */

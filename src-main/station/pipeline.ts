@@ -15,6 +15,7 @@ import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { unitSummary, type ProductionDb, type UnitLabelProfile, type UnitRecord } from './db.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
 import { writeUnitLabel } from './labels.ts';
+import { stationPortOpener } from './port-opener.ts';
 import type { LoadedProfile } from './profile-file.ts';
 
 export type ProvisionOutcome =
@@ -134,7 +135,7 @@ export class PortPipeline {
       const onProgress = (p: FlashProgress) => this.onFlashProgress(p);
 
       this.enter('connect', 'Connecting to the bootloader');
-      session = await openFlashSession(port, { virtualRegistry: ctx.virtualRegistry, openPort: ctx.openPort, baud: ctx.baud, signal: ctx.signal, onProgress });
+      session = await openFlashSession(port, { openPort: stationPortOpener(ctx.virtualRegistry, ctx.openPort), baud: ctx.baud, signal: ctx.signal, onProgress });
       const info = session.info;
 
       this.enter('identity', `Unit ${info.mac} (${info.chipName})`, { board: { chip: String(info.chip), mac: info.mac.toLowerCase() } });

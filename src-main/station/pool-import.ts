@@ -1,19 +1,26 @@
 // Adding a checked batch manifest to a product's identity pool: one rule for `pool import` and the
-// app. Identities whose setup code the product already issued are skipped (named by setup ID, never
-// by file name, which can be the code); a manifest that adds nothing is refused.
+// app. Identities whose setup code or setup ID the product already issued (the issuing policy,
+// shared/station/identity-policy.ts) are skipped, named by setup ID (never by file name, which can
+// be the code); a manifest that adds nothing is refused.
 import { ManifestError, poolEntryName, type PoolManifest } from '../../shared/station/manifest.ts';
 import type { ProductionDb } from './db.ts';
 
 export interface PoolImportOutcome {
   added: number;
-  /** Entries left out, as messages name them ("units[17] (setup ID K05T)"). */
+  /** Entries left out, as messages name them ("units[17] (setup ID K05T)", "… (setup ID K05T: ID already issued)"). */
   skipped: string[];
 }
 
 export function addManifestToPool(db: ProductionDb, productId: string, manifest: PoolManifest, source: string): PoolImportOutcome {
   const { added, skipped } = db.importPool(productId, manifest.identities);
   if (added === 0 && skipped.length > 0) {
-    throw new ManifestError(source, 'units', 'every setup code in it was already issued for this product (imported before?): nothing imported');
+    throw new ManifestError(source, 'units', 'every identity in it was already issued for this product (imported before?): nothing imported');
   }
-  return { added, skipped: skipped.map((i) => poolEntryName(i, manifest.identities[i]!.setupId)) };
+  return {
+    added,
+    skipped: skipped.map(({ index, conflict }) => {
+      const name = poolEntryName(index, manifest.identities[index]!.setupId);
+      return conflict === 'setupId' ? `${name}: setup ID already issued` : name;
+    }),
+  };
 }

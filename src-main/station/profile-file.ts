@@ -1,11 +1,14 @@
 // Product profiles on disk: loading with clear errors, atomic saving, the engineer PIN, and the
 // demo profile the app creates on first run (so the station works with virtual chips out of the box).
-import { readInputFile } from '../input-file.ts';
+import { readInputFile, writeFileAtomic } from '../fs/index.ts';
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { isPinHash, validateProfile, ProfileError, type ProductProfile } from '../../shared/station/profile.ts';
+import { loadProductAssets, resolveProfilePath } from './image.ts';
+import { jsonErrorPosition } from './json-position.ts';
+
+export { resolveProfilePath } from './image.ts';
 
 export interface LoadedProfile {
   profile: ProductProfile;
@@ -14,10 +17,12 @@ export interface LoadedProfile {
   baseDir: string;
 }
 
-export function resolveProfilePath(loaded: LoadedProfile, p: string): string {
-  return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
-}
-
+/**
+ * Reads and checks a profile and everything it references (partition table, flasher_args.json and
+ * its images, keys file, custom data — with a test build of a unit's NVS image and write plan),
+ * so a bad file is reported here, naming the field, before any identity is reserved or any file
+ * (database, label, device) written. Errors never quote a referenced file's content.
+ */
 export async function loadProfile(path: string): Promise<LoadedProfile> {
   let text: string;
   try {
@@ -29,7 +34,7 @@ export async function loadProfile(path: string): Promise<LoadedProfile> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ProfileError('', `not valid JSON${lineColumn(text, jsonErrorOffset(text))}`, path);
+    throw new ProfileError('', `not valid JSON${jsonErrorPosition(text)}`, path);
   }
   const profile = validateProfile(json, path);
   const loaded = { profile, path: resolve(path), baseDir: dirname(resolve(path)) };
@@ -42,37 +47,8 @@ export async function loadProfile(path: string): Promise<LoadedProfile> {
   for (const [field, file] of files) {
     if (file !== undefined && !existsSync(resolveProfilePath(loaded, file))) throw new ProfileError(field, `file not found: ${file}`, path);
   }
+  await loadProductAssets(loaded, path);
   return loaded;
-}
-
-/**
- * Where JSON.parse gives up. Node 20 names a position for some errors only; for an unexpected
- * token, find the shortest prefix that already fails on that token (it stays bad in longer ones).
- */
-function jsonErrorOffset(text: string): number {
-  const message = (n: number) => {
-    try {
-      JSON.parse(text.slice(0, n));
-      return '';
-    } catch (err) {
-      return (err as Error).message;
-    }
-  };
-  const at = /at position (\d+)/.exec(message(text.length));
-  if (at) return Number(at[1]);
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (message(mid + 1).startsWith('Unexpected token')) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-function lineColumn(text: string, pos: number): string {
-  const before = text.slice(0, pos).split('\n');
-  return ` (line ${before.length}, column ${before.at(-1)!.length + 1})`;
 }
 
 export async function saveProfile(path: string, profile: ProductProfile): Promise<void> {
@@ -80,19 +56,30 @@ export async function saveProfile(path: string, profile: ProductProfile): Promis
   await writeFileAtomic(path, `${JSON.stringify(profile, null, 2)}\n`, 0o600);
 }
 
-/** scrypt with a random salt; stored as `scrypt$N$saltHex$hashHex`. */
-export function hashPin(pin: string): string {
-  if (!/^\d{4,12}$/.test(pin)) throw new Error('an engineer PIN is 4 to 12 digits');
-  const salt = randomBytes(16);
-  const hash = scryptSync(pin, salt, 32, { N: 16384 });
-  return `scrypt$16384$${salt.toString('hex')}$${hash.toString('hex')}`;
+const SCRYPT_N = 16384;
+
+/** scrypt (async: off the main thread) as a promise. */
+function scryptAsync(pin: string, salt: Uint8Array, length: number, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(pin, salt, length, { N: n, maxmem: 256 * n * 8 + (1 << 20) }, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-export function verifyPin(pin: string, stored: string): boolean {
-  const [scheme, n, saltHex, hashHex] = stored.split('$');
-  if (scheme !== 'scrypt' || !n || !saltHex || !hashHex) return false;
+/** scrypt with a random salt; stored as `scrypt$N$saltHex$hashHex`. */
+export async function hashPin(pin: string): Promise<string> {
+  if (!/^\d{4,12}$/.test(pin)) throw new Error('an engineer PIN is 4 to 12 digits');
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(pin, salt, 32, SCRYPT_N);
+  return `scrypt$${SCRYPT_N}$${salt.toString('hex')}$${hash.toString('hex')}`;
+}
+
+/**
+ * Whether `pin` matches the stored hash (constant-time compare). Async: scrypt never blocks the
+ * main process. A hash not in the form hashPin writes (or with an N out of range) matches nothing.
+ */
+export async function verifyPin(pin: string, stored: string): Promise<boolean> {
+  if (!isPinHash(stored)) return false;
+  const [, n, saltHex, hashHex] = stored.split('$') as [string, string, string, string];
   const expected = Buffer.from(hashHex, 'hex');
-  const actual = scryptSync(pin, Buffer.from(saltHex, 'hex'), expected.length, { N: Number(n) });
+  const actual = await scryptAsync(pin, Buffer.from(saltHex, 'hex'), expected.length, Number(n));
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

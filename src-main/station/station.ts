@@ -5,15 +5,13 @@
 //
 // Setup codes leave this class only in a ProvisionResult (successful provision, or labelFor for a
 // reprint): never in events, errors, port states, listUnits/getUnit or the attempt records.
-import { generateSetupCode } from '../../shared/homekit/setup-code.ts';
-import { generateSetupId } from '../../shared/homekit/setup-id.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
 import type { AttemptKind, ProvisionResult, ShiftCounters, StationEvent, UnitSummary } from '../../shared/station/events.ts';
 import { canMove, isRunning, type BoardInfo, type PortState } from '../../shared/station/port-state.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import type { PortOpener } from '../flash/index.ts';
-import { writeFileAtomic } from '../cli/io.ts';
+import { removeStaleTempFiles, writeFileAtomic } from '../fs/index.ts';
 import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
 import { StationError } from './pipeline.ts';
 import { loadProductAssets, type ProductAssets } from './image.ts';
@@ -80,6 +78,7 @@ export class Station {
       db: this.db, ports: this.ports, profile: () => this.profile, stationName: options.stationName, labelDir: options.labelDir,
       slotOf: (port) => this.slotOf(port), emit: (e) => this.emit(e),
     });
+    removeStaleTempFiles(options.labelDir); // label temp files (they hold setup codes) of a station that was killed
   }
 
   private slotOf(port: string): number | null {
@@ -280,9 +279,8 @@ export class Station {
       operator: this.options.operator,
       usePool: this.options.usePool ?? false,
       poolPayload: payloadFor,
-      fresh: () => {
-        const setupCode = generateSetupCode();
-        const setupId = generateSetupId();
+      // Code and ID are drawn by the database under the issuing policy; here the SRP secrets.
+      fresh: ({ setupCode, setupId }) => {
         const { salt, verifier } = generateSetupInfo(setupCode);
         return { setupCode, setupId, salt, verifier, payload: payloadFor(setupCode, setupId) };
       },
@@ -321,7 +319,7 @@ export class Station {
   private warnings(): string[] {
     const ids = this.setupIdUsage();
     const out: string[] = [];
-    if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: IDs will start repeating (codes never do).`);
+    if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: plan a new product ID before they run out (IDs never repeat).`);
     if (this.options.usePool) {
       const left = this.db.poolRemaining(this.profile.profile.id);
       if (left < 50) out.push(`Only ${left} identities left in the pool: import the next batch manifest.`);

@@ -14,6 +14,7 @@ export {
 } from './chip.ts';
 export { VirtualChipRegistry, type VirtualPortInfo } from './registry.ts';
 export { createVirtualBinding, VirtualPortBinding, type VirtualBinding } from './binding.ts';
+export { virtualPortOpener, type VirtualPortOpener } from './port-opener.ts';
 export { CHIP_KINDS, PROFILES, USB_IDENTITIES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
 export { DATASHEET_TIMING, LoaderEngine, OP, type ChipTiming, type UnsupportedReplyStyle } from './loader.ts';
 export { NorFlash, SECTOR_SIZE } from './flash-model.ts';

@@ -95,7 +95,7 @@ describe('shift counters and history', () => {
     await again.setPin('demo-profile.json', '2468');
     again.lock();
     await expect(again.resetShift()).rejects.toMatchObject({ code: 'locked' });
-    again.unlock('2468');
+    await again.unlock('2468');
     expect(await again.resetShift()).toMatchObject({ units: 0, failures: 0 });
   });
 

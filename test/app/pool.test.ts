@@ -146,9 +146,11 @@ describe('identity pool in the app', () => {
     await call('lock');
     expect(await call('importPool')).toMatchObject({ ok: false, error: { code: 'locked', message: expect.stringContaining('to import identities') } });
     expect(await call('setSettings', { usePool: true })).toMatchObject({ ok: false, error: { code: 'locked' } });
-    // operator settings stay open, and re-stating the current choice is no switch
-    expect(await call('setSettings', { autoProvision: true, usePool: false })).toEqual({ ok: true, value: { autoProvision: true, usePool: false } });
+    // auto-provision is the engineer's too (issue 13); re-stating the current choice is no switch
+    expect(await call('setSettings', { autoProvision: true })).toMatchObject({ ok: false, error: { code: 'locked', message: expect.stringContaining('auto-provision') } });
+    expect(await call('setSettings', { autoProvision: false, usePool: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: false } });
     expect(await call('unlock', '4321')).toEqual({ ok: true, value: true });
+    expect(await call('setSettings', { autoProvision: true })).toEqual({ ok: true, value: { autoProvision: true, usePool: false } });
     expect(await call('setSettings', { usePool: true, autoProvision: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: true } });
   });
 

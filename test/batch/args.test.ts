@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBatchArgs } from '../../src-main/batch/args.ts';
+import { parseBatchArgs } from '../../src-main/cli/batch-args.ts';
 import { decryptNvsImage } from '../../shared/nvs/encryption.ts';
 import { parseKeysPartition } from '../../shared/nvs/keys.ts';
 import { findBlob, readNvsImage } from '../../shared/nvs/reader.ts';

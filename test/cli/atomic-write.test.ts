@@ -4,8 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { writeFileAtomic, writeFileAtomicFrom } from '../../src-main/cli/io.ts';
-import { writeFileAtomicSync } from '../../src-main/batch/files.ts';
+import { writeFileAtomic, writeFileAtomicFrom, writeFileAtomicSync } from '../../src-main/fs/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'hkfs-atomic-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureDirSync } from '../../src-main/ensure-dir.ts';
+import { ensureDirSync } from '../../src-main/fs/index.ts';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readInputFile, readInputFileSync } from '../../src-main/input-file.ts';
+import { readInputFile, readInputFileSync } from '../../src-main/fs/index.ts';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
 

@@ -1,7 +1,7 @@
 // Four stations' worth of flashing at once: four virtual devices, each with its own factory NVS
 // image, flashed concurrently through four esptool-js instances.
 import { expect, it } from 'vitest';
-import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
+import { VirtualChipRegistry, virtualPortOpener } from '../../src-main/virtual-chip/index.ts';
 import { flashDevice } from '../../src-main/flash/flasher.ts';
 import { readNvsImage } from '../../shared/nvs/reader.ts';
 import type { ChipName } from '../../src-main/flash/chips.ts';
@@ -18,7 +18,7 @@ it('flashes four virtual devices concurrently, each with its own image', { timeo
   const chips = units.map((u) => registry.create(u.path, { chip: u.chip, mac: u.mac, pacing: false }));
   const plans = await Promise.all(units.map((u) => homekitPlan(u.chip, { nvs: u.nvs })));
 
-  const results = await Promise.all(units.map((u, i) => flashDevice(u.path, plans[i], { virtualRegistry: registry, verify: 'readback' })));
+  const results = await Promise.all(units.map((u, i) => flashDevice(u.path, plans[i], { openPort: virtualPortOpener(registry), verify: 'readback' })));
 
   units.forEach((u, i) => {
     expect(results[i]).toMatchObject({ port: u.path, chip: u.chip, mac: u.mac });

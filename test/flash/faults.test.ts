@@ -1,7 +1,7 @@
 // Every injected fault ends in its typed FlashError (the per-test timeout bounds the time), the
 // port is released, and a retry on the same port succeeds.
 import { describe, expect, it } from 'vitest';
-import { VirtualChipRegistry, type VirtualChip } from '../../src-main/virtual-chip/index.ts';
+import { VirtualChipRegistry, type VirtualChip, virtualPortOpener } from '../../src-main/virtual-chip/index.ts';
 import { flashDevice, type FlashOptions } from '../../src-main/flash/flasher.ts';
 import { FlashError } from '../../src-main/flash/errors.ts';
 import { openSerialPort, type PortOpener } from '../../src-main/flash/open-port.ts';
@@ -16,7 +16,7 @@ const BOUND = { timeout: 20_000 };
 function setup(chip: 'esp32' | 'esp32s3' | 'esp32c3' = 'esp32') {
   const registry = new VirtualChipRegistry();
   const vchip = registry.create(PATH, { chip, mac: '24:0a:c4:aa:bb:cc', pacing: false });
-  const base: FlashOptions = { virtualRegistry: registry, stallTimeoutMs: 1500, connectAttempts: 2 };
+  const base: FlashOptions = { openPort: virtualPortOpener(registry), stallTimeoutMs: 1500, connectAttempts: 2 };
   return { registry, vchip, base };
 }
 
@@ -117,7 +117,7 @@ describe('injected faults', () => {
   it('a port held by another program → port-busy; once released, the retry succeeds', BOUND, async () => {
     const { registry, vchip, base } = setup('esp32');
     const plan = await homekitPlan('esp32', { withBuild: false });
-    const other = openSerialPort(PATH, 115200, { virtualRegistry: registry });
+    const other = virtualPortOpener(registry)(PATH, 115200) as ReturnType<typeof openSerialPort>;
     await new Promise<void>((resolve, reject) => other.open((e) => (e ? reject(e) : resolve())));
     const err = await expectCode(flashDevice(PATH, plan, base), 'port-busy');
     expect(err.message).toMatch(/in use by another program/);
@@ -154,10 +154,10 @@ describe('injected faults', () => {
     const small = registry.create('virtual:small', { chip: 'esp32', flashSize: 2 * 1024 * 1024, pacing: false });
     registry.create('virtual:c3', { chip: 'esp32c3', pacing: false });
     const plan = await homekitPlan('esp32', { withBuild: false });
-    const err = await expectCode(flashDevice('virtual:small', plan, { virtualRegistry: registry }), 'flash-too-small');
+    const err = await expectCode(flashDevice('virtual:small', plan, { openPort: virtualPortOpener(registry) }), 'flash-too-small');
     expect(err.message).toMatch(/2 MB of flash/);
     expect(small.flash.every((b) => b === 0xff)).toBe(true);
-    await expectCode(flashDevice('virtual:c3', plan, { virtualRegistry: registry }), 'wrong-chip');
+    await expectCode(flashDevice('virtual:c3', plan, { openPort: virtualPortOpener(registry) }), 'wrong-chip');
     await assertPortFree(registry, 'virtual:small');
     await assertPortFree(registry, 'virtual:c3');
   });

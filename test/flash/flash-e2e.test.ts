@@ -2,7 +2,7 @@
 // virtual ESP32, ESP32-S3 and ESP32-C3 chips; flash compared byte for byte, NVS parsed back.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
+import { VirtualChipRegistry, virtualPortOpener } from '../../src-main/virtual-chip/index.ts';
 import { connectAndIdentify, flashDevice } from '../../src-main/flash/flasher.ts';
 import { readNvsImage } from '../../shared/nvs/reader.ts';
 import type { ChipName } from '../../src-main/flash/chips.ts';
@@ -28,7 +28,7 @@ describe.each(CHIPS)('flashing a virtual $chip', ({ chip, description, bootloade
     let monotonic = true;
 
     const result = await flashDevice(path, plan, {
-      virtualRegistry: registry,
+      openPort: virtualPortOpener(registry),
       verify: 'readback',
       onProgress: (e) => {
         stages.add(e.stage);
@@ -85,16 +85,16 @@ describe('identify before flash', () => {
   it('reads chip, MAC and flash size, releases the port, and flashDevice checks the MAC', async () => {
     const registry = new VirtualChipRegistry();
     registry.create('virtual:a', { chip: 'esp32c3', mac: '7c:df:a1:00:00:01', flashSize: 8 * 1024 * 1024, pacing: false });
-    const info = await connectAndIdentify('virtual:a', { virtualRegistry: registry });
+    const info = await connectAndIdentify('virtual:a', { openPort: virtualPortOpener(registry) });
     expect(info).toMatchObject({ chip: 'esp32c3', chipName: 'ESP32-C3', mac: '7c:df:a1:00:00:01', flashSize: 8 * 1024 * 1024 });
     expect(info.usb).toMatchObject({ vendorId: '303a', productId: '1001' });
     await assertPortFree(registry, 'virtual:a');
 
     const plan = await homekitPlan('esp32c3', { withBuild: false });
-    const wrong = flashDevice('virtual:a', plan, { virtualRegistry: registry, expectMac: '7c:df:a1:00:00:02' });
+    const wrong = flashDevice('virtual:a', plan, { openPort: virtualPortOpener(registry), expectMac: '7c:df:a1:00:00:02' });
     await expect(wrong).rejects.toMatchObject({ code: 'wrong-device' });
     await assertPortFree(registry, 'virtual:a');
-    const ok = await flashDevice('virtual:a', plan, { virtualRegistry: registry, expectMac: '7C-DF-A1-00-00-01' });
+    const ok = await flashDevice('virtual:a', plan, { openPort: virtualPortOpener(registry), expectMac: '7C-DF-A1-00-00-01' });
     expect(ok.regions.map((r) => r.name)).toEqual(['partition-table', 'factory_nvs']);
   });
 });
@@ -104,7 +104,7 @@ describe('boards without auto-reset wiring', () => {
     const registry = new VirtualChipRegistry();
     const vchip = registry.create('virtual:manual', { chip: 'esp32', pacing: false, startInDownloadMode: true });
     const plan = await homekitPlan('esp32', { withBuild: false });
-    const result = await flashDevice('virtual:manual', plan, { virtualRegistry: registry, before: 'no-reset' });
+    const result = await flashDevice('virtual:manual', plan, { openPort: virtualPortOpener(registry), before: 'no-reset' });
     expect(result.regions.map((r) => r.md5)).toEqual(plan.regions.map((r) => md5(r.data)));
     expect(Buffer.from(vchip.flash.subarray(0x8000, 0x8c00)).equals(Buffer.from(TABLE_BIN()))).toBe(true);
   });

@@ -5,7 +5,7 @@ import { Transport } from 'esptool-js';
 import { NodeSerialDevice, lookupUsbInfo } from '../../src-main/flash/transport.ts';
 import { toFlashError } from '../../src-main/flash/errors.ts';
 import { openSerialPort } from '../../src-main/flash/open-port.ts';
-import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
+import { VirtualChipRegistry, virtualPortOpener } from '../../src-main/virtual-chip/index.ts';
 import { MockBinding } from './helpers.ts';
 
 afterEach(() => MockBinding.reset());
@@ -108,7 +108,7 @@ describe('NodeSerialDevice', () => {
   it('notices the port vanishing (unplug) and keeps the boot text it saw', async () => {
     const registry = new VirtualChipRegistry();
     registry.create('virtual:x', { chip: 'esp32', pacing: false });
-    const device = new NodeSerialDevice(openSerialPort('virtual:x', 115200, { virtualRegistry: registry }));
+    const device = new NodeSerialDevice(virtualPortOpener(registry)('virtual:x', 115200) as ReturnType<typeof openSerialPort>);
     await device.open({ baudRate: 115200 });
     // EN low then released with IO0 high: the chip boots its (empty) flash and prints the ROM banner.
     await device.setSignals({ dataTerminalReady: false, requestToSend: true });

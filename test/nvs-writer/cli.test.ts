@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
-import { ARGUMENT_ERRORS, CONTENT_ERRORS, FIXTURES, HOMEKIT_BUG_REJECTIONS, fixture, generateRuns, runId, sha256 } from './vectors.ts';
+import { ARGUMENT_ERRORS, CONTENT_ERRORS, FIXTURES, HOMEKIT_BUG_REJECTIONS, STRICT_REFUSALS, fixture, generateRuns, runId, sha256 } from './vectors.ts';
 
 let tmp: string;
 beforeAll(async () => {
@@ -35,8 +35,17 @@ const runs = generateRuns();
 
 describe('replaying the recorded generate command lines', () => {
   // The HomeKit copy sized UTF-8 strings in characters; we don't (tested in writer.test.ts).
-  const accepted = runs.filter((r) => r.run.ok && !['strings/v1.homekit', 'strings/v2.homekit'].includes(runId(r)));
-  it('replays all 54 accepted runs', () => expect(accepted.length).toBe(54));
+  const accepted = runs.filter((r) => r.run.ok && !['strings/v1.homekit', 'strings/v2.homekit'].includes(runId(r)) && !Object.hasOwn(STRICT_REFUSALS, runId(r)));
+  it('replays all 54 accepted runs but the 4 we refuse on purpose', () => expect(accepted.length).toBe(50));
+  const strict = runs.filter((r) => Object.hasOwn(STRICT_REFUSALS, runId(r)));
+  it.each(strict.map((r) => [runId(r), r] as const))('%s: accepted by the reference, refused on purpose, nothing written', async (id, r) => {
+    const dir = await freshDir(id);
+    const { code, err } = await nvs([...r.argv, '--outdir', dir]);
+    expect(code).toBe(254);
+    expect(err).toMatch(STRICT_REFUSALS[id]!);
+    expect(err).toContain(r.csv);
+    expect(await readdir(dir)).toEqual([]);
+  });
   it.each(accepted.map((r) => [runId(r), r] as const))('%s', async (id, r) => {
     const dir = await freshDir(id);
     const { code, out, err } = await nvs([...r.argv, '--outdir', dir]);

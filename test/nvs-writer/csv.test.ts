@@ -30,8 +30,9 @@ describe('parseNvsCsv', () => {
     expect(values(`key,type,encoding,value\r\nk,data,string,"x\ry"\r\n`)).toEqual(['x\ny']);
   });
 
-  it('keeps what an unterminated quote collected up to the end of the file', () => {
-    expect(values(`${H}k,data,string,"abc\n`)).toEqual(['abc\n']);
+  it('refuses an unterminated quote (Python keeps what it collected up to the end of the file)', () => {
+    expect(() => values(`${H}k,data,string,"abc\nj,data,u8,1\n`)).toThrow(/line 2: unterminated quote: the quoted value that starts on line 2 never ends/);
+    expect(parseNvsCsv(`${H}k,data,string,"abc\n`, { allowUnterminatedQuote: true }).map((r) => r.value)).toEqual(['abc\n']);
   });
 
   it('leaves missing trailing fields undefined and drops surplus fields (comma truncation)', () => {

@@ -11,6 +11,7 @@ import {
   CONTENT_ERRORS,
   FIXTURES,
   HOMEKIT_BUG_REJECTIONS,
+  STRICT_REFUSALS,
   fixture,
   generateRuns,
   runId,
@@ -21,9 +22,9 @@ import {
 const runs = generateRuns();
 const readFixtureFile = (p: string) => new Uint8Array(readFileSync(join(FIXTURES, p)));
 
-function generate(r: GenerateRun): Uint8Array {
+function generate(r: GenerateRun, strict = !Object.hasOwn(STRICT_REFUSALS, runId(r))): Uint8Array {
   const csv = readFileSync(join(FIXTURES, r.csv), 'utf8');
-  return generateNvsImage(csv, { size: Number(r.size), version: r.version, layout: r.layout, readFile: readFixtureFile });
+  return generateNvsImage(csv, { size: Number(r.size), version: r.version, layout: r.layout, readFile: readFixtureFile, strict });
 }
 
 /** The HomeKit copy's only intended difference to upstream output for ASCII CSVs (spec §7, §13). */
@@ -50,6 +51,9 @@ describe('generateNvsImage reproduces the reference outputs byte for byte', () =
     // Counted in the vector JSON: 35 upstream + 9 idf52 + 12 plain homekit runs accepted by the
     // reference, minus the 2 UTF-8 homekit ones tested below.
     expect(accepted.length).toBe(54);
+  });
+  it('refuses the runs we refuse on purpose unless strict is off (their bytes are still reproduced below)', () => {
+    for (const r of accepted.filter((x) => Object.hasOwn(STRICT_REFUSALS, runId(x)))) expect(() => generate(r, true)).toThrow(STRICT_REFUSALS[runId(r)]!);
   });
   it.each(accepted.map((r) => [runId(r), r] as const))('%s', (_id, r) => {
     const image = generate(r);
@@ -186,7 +190,8 @@ describe('item placement', () => {
   });
 
   it('rows before any namespace get index 0; a 0x2000 partition is a read-only image of the used pages only', () => {
-    const image = generateNvsImage(`${HEADER}x,data,u16,513\n`, { size: 0x2000, version: 2 });
+    expect(() => generateNvsImage(`${HEADER}x,data,u16,513\n`, { size: 0x2000, version: 2 })).toThrow(/line 2, key `x`: data row before any namespace/);
+    const image = generateNvsImage(`${HEADER}x,data,u16,513\n`, { size: 0x2000, version: 2, strict: false });
     expect(image.length).toBe(4096);
     const e = entry(image, 0, 0);
     expect([e[0], e[1], e[24], e[25], e[26]]).toEqual([0, 0x02, 1, 2, 0xff]);
@@ -220,7 +225,7 @@ describe('encodings beyond the vectors', () => {
   });
 
   it('the legacy layouts do not know blob_fill', () => {
-    expect(() => generateNvsImage(`${HEADER}f,data,blob_fill(8;0xAA),abc\n`, { ...opts, layout: 'idf52' })).toThrow(/unsupported encoding/);
+    expect(() => generateNvsImage(`${HEADER}ns,namespace,,\nf,data,blob_fill(8;0xAA),abc\n`, { ...opts, layout: 'idf52' })).toThrow(/unsupported encoding/);
   });
 
   it('sta.ssid is followed by the hard-wired Wi-Fi blobs (upstream >= 0.1.9)', () => {
@@ -265,7 +270,7 @@ describe('encodings beyond the vectors', () => {
   });
 
   it('file rows need a readFile callback', () => {
-    expect(() => generateNvsImage(`${HEADER}f,file,binary,x.bin\n`, opts)).toThrow(/line 2, key `f`: cannot read file/);
+    expect(() => generateNvsImage(`${HEADER}ns,namespace,,\nf,file,binary,x.bin\n`, opts)).toThrow(/line 3, key `f`: cannot read file/);
   });
 
   it('keys longer than 15 UTF-8 bytes are refused even when 15 characters or fewer', () => {

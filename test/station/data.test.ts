@@ -14,6 +14,24 @@ import { run as exportCmd } from '../../src-main/cli/commands/export.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-data-'));
 
+/** A random source that replays one fixed sequence from its start after each rewind() (forces collisions). */
+function replayingRandom() {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return state & 255;
+  };
+  const random = (n: number) => Uint8Array.from({ length: n }, next);
+  return { random, rewind: () => { state = 0x9e3779b9; } };
+}
+
+/** Secrets for a drawn identity (the database draws code and ID under the issuing policy). */
+function secrets(drawn: { setupCode: string; setupId: string }) {
+  return { ...drawn, salt: new Uint8Array(16).fill(3), verifier: new Uint8Array(384).fill(1), payload: `X-HM://TEST${drawn.setupId}` };
+}
+
 function fresh(n: number) {
   const code = String(10000000 + n * 7919).slice(0, 8);
   const id = n.toString(36).toUpperCase().padStart(4, '0');
@@ -52,13 +70,16 @@ describe('product profile', () => {
     await expect(loadProfile(join(dir, 'p.json'))).rejects.toThrow(/firmware\.partitionTable: file not found/);
   });
 
-  it('engineer PIN: salted scrypt hash, verified only with the right PIN', () => {
-    const h = hashPin('4711');
+  it('engineer PIN: salted scrypt hash (async), verified only with the right PIN', async () => {
+    const h = await hashPin('4711');
     expect(h).not.toContain('4711');
-    expect(hashPin('4711')).not.toBe(h);
-    expect(verifyPin('4711', h)).toBe(true);
-    expect(verifyPin('4712', h)).toBe(false);
-    expect(() => hashPin('12')).toThrow(/4 to 12 digits/);
+    expect(await hashPin('4711')).not.toBe(h);
+    expect(await verifyPin('4711', h)).toBe(true);
+    expect(await verifyPin('4712', h)).toBe(false);
+    await expect(hashPin('12')).rejects.toThrow(/4 to 12 digits/);
+    // a hash not made by hashPin (or asking for a huge N) matches nothing, and costs nothing
+    expect(await verifyPin('4711', 'x')).toBe(false);
+    expect(await verifyPin('4711', h.replace('16384', '1099511627776'))).toBe(false);
   });
 });
 
@@ -66,11 +87,11 @@ describe('production database', () => {
   it('is created with mode 0600, migrated, and re-opens at the same schema', () => {
     const path = join(tmp(), 'db', 'station.db');
     const db = ProductionDb.open(path);
-    expect(db.schemaVersion).toBe(3);
+    expect(db.schemaVersion).toBe(MIGRATIONS.length);
     db.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = ProductionDb.open(path);
-    expect(again.schemaVersion).toBe(3);
+    expect(again.schemaVersion).toBe(MIGRATIONS.length);
     again.close();
   });
 
@@ -83,7 +104,7 @@ describe('production database', () => {
     ProductionDb.open(path).close();
     const check = new Database(path, { readonly: true });
     try {
-      expect(check.pragma("user_version", { simple: true })).toBe(3);
+      expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const plan = (sql: string) => (check.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('p') as { detail: string }[]).map((r) => r.detail).join(' | ');
       expect(plan('SELECT COUNT(*) AS n FROM pool WHERE product = ? AND unit_id IS NULL')).toMatch(/USING COVERING INDEX pool_free/);
       const next = plan('SELECT * FROM pool WHERE product = ? AND unit_id IS NULL ORDER BY id LIMIT 1');
@@ -105,7 +126,7 @@ describe('production database', () => {
                  VALUES ('p', '24:0a:c4:00:00:01', 'esp32', '11122333', 'AB12', x'00', x'00', 'h', 'X-HM://X', 's', 'o', 'done', 1, '2026-01-01', '2026-01-01')`).run();
     raw.close();
     const db = ProductionDb.open(path);
-    expect(db.schemaVersion).toBe(3);
+    expect(db.schemaVersion).toBe(MIGRATIONS.length);
     expect(db.getUnit(1)).toMatchObject({ setupId: 'AB12', status: 'done', slot: null, labelProfile: null, labelVerifiedAt: null });
     db.attempts.record({ station: 's', product: 'p', kind: 'provision', outcome: 'ok', unitId: 1, mac: '24:0A:C4:00:00:01', slot: 2 });
     expect(db.attempts.list({ mac: '240AC4' })).toMatchObject([{ unitId: 1, slot: 2, setupId: 'AB12', mac: '24:0a:c4:00:00:01' }]);
@@ -115,8 +136,7 @@ describe('production database', () => {
   it('finds units by MAC typed in any form: colons, dashes, none, any case, the label form', () => {
     const db = ProductionDb.open(join(tmp(), 'mac.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    const f = fresh(3);
-    db.reserveIdentity({ product: 'p', mac: '24:0A:C4:5B:12:EF', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => f });
+    db.reserveIdentity({ product: 'p', mac: '24:0A:C4:5B:12:EF', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: (drawn) => ({ ...fresh(3), ...drawn }) });
     for (const q of ['24:0a:c4:5b:12:ef', '240AC45B12EF', '24-0A-C4-5B-12-EF', '5b12ef', '5B:12', 'c4 5b', '240a.c45b.12ef']) {
       expect(db.listUnits({ mac: q }).map((u) => u.mac), q).toEqual(['24:0a:c4:5b:12:ef']);
     }
@@ -127,14 +147,14 @@ describe('production database', () => {
   it('reserves one identity per MAC (idempotent) and never reuses a code', () => {
     const db = ProductionDb.open(join(tmp(), 's.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    let n = 0;
-    const reserve = (mac: string) => db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(n++) });
+    const { random, rewind } = replayingRandom();
+    const reserve = (mac: string) => db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: secrets, random });
     const a = reserve('24:0a:c4:00:00:01');
     const again = reserve('24-0A-C4-00-00-01');
     expect(again.existing).toBe(true);
     expect(again.unit.setupCode).toBe(a.unit.setupCode);
-    // a generator that repeats itself is retried until the code and ID are unused
-    n = 0;
+    // a random source that repeats itself is drawn from again until the code and ID are unused
+    rewind();
     const b = reserve('24:0a:c4:00:00:02');
     expect(b.unit.setupCode).not.toBe(a.unit.setupCode);
     expect(b.unit.setupId).not.toBe(a.unit.setupId);
@@ -148,7 +168,7 @@ describe('production database', () => {
     const pool = [fresh(1), fresh(2), fresh(3)];
     expect(db.importPool('p', pool)).toEqual({ added: 3, skipped: [] });
     // an identity whose code the product already issued is skipped; the rest of the import is added
-    expect(db.importPool('p', [fresh(1), fresh(4)])).toEqual({ added: 1, skipped: [0] });
+    expect(db.importPool('p', [fresh(1), fresh(4)])).toEqual({ added: 1, skipped: [{ index: 0, conflict: 'setupCode' }] });
     expect(db.poolRemaining('p')).toBe(4);
     const got = ['01', '02'].map((m) => db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:00:${m}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: (c, i) => `X-HM://${i}`, fresh: () => { throw new Error('not used'); } }).unit);
     expect(got.map((u) => u.setupCode)).toEqual([pool[0]!.setupCode, pool[1]!.setupCode]);
@@ -166,12 +186,11 @@ describe('production database', () => {
       const { register } = require('tsx/cjs/api');
       register();
       const { ProductionDb } = require(workerData.dbModule);
-      const { generateSetupCode } = require(workerData.codeModule);
       const db = ProductionDb.open(workerData.path);
       for (let i = 0; i < 150; i++) {
         const mac = '24:0a:c4:' + workerData.tag + ':' + (i >> 8).toString(16).padStart(2, '0') + ':' + (i & 255).toString(16).padStart(2, '0');
         db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '',
-          fresh: () => { const c = generateSetupCode(); return { setupCode: c, setupId: c.slice(0, 4), salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: 'x' }; } });
+          fresh: (d) => ({ ...d, salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: 'x' }) });
       }
       db.close();
       parentPort.postMessage('done');`;
@@ -185,6 +204,7 @@ describe('production database', () => {
     const units = check.listUnits({ limit: 10_000 });
     expect(units).toHaveLength(300);
     expect(new Set(units.map((u) => u.setupCode)).size).toBe(300);
+    expect(new Set(units.map((u) => u.setupId)).size).toBe(300);
     check.close();
   }, 60_000);
 
@@ -195,7 +215,7 @@ describe('history and export commands', () => {
     const dir = tmp();
     const db = ProductionDb.open(join(dir, 'station.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(5) }).unit;
+    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: secrets }).unit;
     db.setStatus(u.id, 'done');
     db.close();
     const io = memoryIO(dir);
@@ -223,7 +243,7 @@ describe('history and export commands', () => {
     const dir = tmp();
     const db = ProductionDb.open(join(dir, 'station.db'));
     db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: () => fresh(6) }).unit;
+    const u = db.reserveIdentity({ product: 'p', mac: '24:0a:c4:12:34:56', chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: (drawn) => ({ ...fresh(6), ...drawn }) }).unit;
     db.attempts.record({ station: 's', product: 'p', port: '/dev/ttyUSB0', slot: 3, kind: 'provision', outcome: 'failed', stage: 'connect', code: 'no-download-mode', message: 'No device in download mode' });
     db.attempts.record({ station: 's', product: 'p', port: '/dev/ttyUSB0', slot: 3, unitId: u.id, mac: u.mac, kind: 'retry', outcome: 'ok' });
     db.close();

@@ -5,6 +5,7 @@ import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canMove, PORT_TRANSITIONS, type PortPhase } from '../../shared/station/port-state.ts';
 import type { StationEvent } from '../../shared/station/events.ts';
+import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { generateSetupInfo } from '../../shared/homekit/srp.ts';
 import { buildSetupPayload } from '../../shared/homekit/payload.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
@@ -155,17 +156,15 @@ describe('Station', () => {
     const p = profile.profile;
     const payloadOf = (setupCode: string, setupId: string) => buildSetupPayload({ category: p.category, setupCode, setupId, flags: p.flags });
     // What a station killed mid-write leaves behind: a reserved identity, status flashing.
-    const code = '51804726';
-    const { salt, verifier } = generateSetupInfo(code);
     const { unit } = db.reserveIdentity({
       product: profile.profile.id, mac, chip: 'esp32', station: 'test-bench', operator: 'tester', usePool: false, poolPayload: () => '',
-      fresh: () => ({ setupCode: code, setupId: 'ZQ7K', salt, verifier, payload: payloadOf(code, 'ZQ7K') }),
+      fresh: ({ setupCode, setupId }) => ({ setupCode, setupId, ...generateSetupInfo(setupCode), payload: payloadOf(setupCode, setupId) }),
     });
     db.setStatus(unit.id, 'flashing', { incrementAttempts: true });
     // another station's in-flight unit is not touched
     const other = db.reserveIdentity({
       product: profile.profile.id, mac: randomMac(), chip: 'esp32', station: 'bench-2', operator: 'x', usePool: false, poolPayload: () => '',
-      fresh: () => ({ setupCode: '62915037', setupId: 'ZQ7L', ...generateSetupInfo('62915037'), payload: payloadOf('62915037', 'ZQ7L') }),
+      fresh: ({ setupCode, setupId }) => ({ setupCode, setupId, ...generateSetupInfo(setupCode), payload: payloadOf(setupCode, setupId) }),
     }).unit;
 
     const resumed = station.resumeIncomplete();
@@ -180,10 +179,10 @@ describe('Station', () => {
     expect(out.kind).toBe('done'); // no confirmation asked: it never completed
     if (out.kind !== 'done') return;
     expect(out.result.unit.id).toBe(unit.id);
-    expect(out.result.setupCode).toBe('518-04-726');
+    expect(out.result.setupCode).toBe(formatSetupCode(unit.setupCode));
     const onFlash = setupDataOnFlash(chip.flash);
-    expect(onFlash.setupId).toBe('ZQ7K');
-    expect(pairSetup(onFlash.salt!, onFlash.verifier!, '518-04-726')).toEqual({ ok: true });
+    expect(onFlash.setupId).toBe(unit.setupId);
+    expect(pairSetup(onFlash.salt!, onFlash.verifier!, formatSetupCode(unit.setupCode))).toEqual({ ok: true });
   });
 
   it('opens its own database from dbPath; labelFor refuses unverified units and returns the code for a reprint', async () => {

@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve, extname, basename, isAbsolute } from 'node:path';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
-import { HELP, parseBatchArgs } from '../../batch/args.ts';
+import { HELP, parseBatchArgs } from '../batch-args.ts';
 import { resumeBatch, runNewBatch } from '../../batch/run.ts';
+import { BatchError } from '../../batch/errors.ts';
 import { buildKeysPartition, generateNvsKeys } from '../../../shared/nvs/keys.ts';
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -16,11 +17,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       await keysOnly(args.outdir, args.keyfile, io);
       return 0;
     case 'resume':
-      await resumeBatch(args, io);
+      await worded(resumeBatch(args, io));
       return 0;
     case 'generate':
-      await runNewBatch(args, io);
+      await worded(runNewBatch(args, io));
       return 0;
+  }
+}
+
+/** The batch's typed errors as the command line reports them: one line (or two) and an exit status. */
+async function worded(run: Promise<unknown>): Promise<void> {
+  try {
+    await run;
+  } catch (err) {
+    if (err instanceof BatchError) throw new CliError(err.message, err.kind === 'interrupted' ? (err.exitStatus ?? 130) : 1);
+    throw err;
   }
 }
 
@@ -38,8 +49,15 @@ async function keysOnly(outdir: string, keyfile: string | undefined, io: CliIO):
     name = `encryption_keys_${p(now.getMonth() + 1)}-${p(now.getDate())}_${p(now.getHours())}-${p(now.getMinutes())}.bin`;
   }
   const path = join(resolve(io.cwd, outdir), 'keys', name);
-  // Never overwrite a key: images encrypted with it would become unreadable.
-  if (existsSync(path)) throw new CliError(`${join(outdir, 'keys', basename(path))} already exists; keys are never overwritten`, 1);
-  await writeFileAtomic(path, buildKeysPartition(generateNvsKeys()), 0o600);
+  // Never overwrite a key: images encrypted with it would become unreadable (checked first for a
+  // clear message, and again by the write itself, which never replaces an existing name).
+  const exists = () => new CliError(`${join(outdir, 'keys', basename(path))} already exists; keys are never overwritten`, 1);
+  if (existsSync(path)) throw exists();
+  try {
+    await writeFileAtomic(path, buildKeysPartition(generateNvsKeys()), { mode: 0o600, replace: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+    throw err;
+  }
   io.stdout(`Encryption keys binary created: ${join(outdir, 'keys', name)}\n`);
 }

@@ -6,7 +6,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ensureDirSync } from '../../ensure-dir.ts';
+import { ensureDirSync } from '../../fs/index.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../../station/station.ts';

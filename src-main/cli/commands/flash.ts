@@ -8,10 +8,10 @@ import { buildWritePlan, type FlashPlan } from '../../flash/plan.ts';
 import { flashDevice, type FlashResult } from '../../flash/flasher.ts';
 import { FlashError } from '../../flash/errors.ts';
 import { isChipName, hex, type ChipName } from '../../flash/chips.ts';
-import { isVirtualPath } from '../../flash/open-port.ts';
+import { createPortOpener, isVirtualPath } from '../../flash/open-port.ts';
 import type { FlashProgress } from '../../flash/session.ts';
-import { VirtualChipRegistry, type VirtualChip } from '../../virtual-chip/index.ts';
-import { readInputFile } from '../../input-file.ts';
+import { VirtualChipRegistry, virtualPortOpener, type VirtualChip } from '../../virtual-chip/index.ts';
+import { readInputFile } from '../../fs/index.ts';
 
 const USAGE_EXIT = 2;
 
@@ -155,7 +155,7 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
   let failure: unknown;
   try {
     result = await flashDevice(port, plan, {
-      virtualRegistry: registry,
+      ...(registry ? { openPort: virtualPortOpener(registry, createPortOpener()) } : {}),
       baud,
       verify: (values.verify as 'md5' | 'readback' | undefined) ?? 'md5',
       expectMac: values['expect-mac'],

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { HOMEKIT_CATEGORIES, parseCategory } from '../../../shared/homekit/categories.ts';
 import { HOMEKIT_PARTITION_CSV, loadProfile } from '../../station/profile-file.ts';
-import { ensureDirSync } from '../../ensure-dir.ts';
+import { ensureDirSync } from '../../fs/index.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
 import { VERSION } from '../version.ts';

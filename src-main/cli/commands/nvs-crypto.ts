@@ -4,8 +4,11 @@
 // argument parsing, size and output-path rules are shared with `generate` (../nvs-args.ts).
 //
 // Deliberate differences from the reference: keys come from the CSPRNG (not Python's `random`);
-// keys files are CRC-checked; key files are written with mode 0600; nothing is written unless
-// every output of the command could be produced; bad CSV content is one line on stderr.
+// keys files are CRC-checked; key files are written with mode 0600 and never overwrite an existing
+// file (a lost key = devices whose NVS cannot be read); decrypting with the wrong key is detected
+// (the decrypted entries fail their CRCs) and refused; nothing is written unless every output of
+// the command could be produced; bad CSV content is one line on stderr.
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CliError, OutputSet, runCommand, type CliIO } from '../io.ts';
 import {
@@ -32,7 +35,7 @@ import {
 } from '../../../shared/nvs/keys.ts';
 import { formatProblem, readNvsImage, type NvsItem, type NvsReadResult } from '../../../shared/nvs/reader.ts';
 import { NvsInputError } from '../../../shared/nvs/writer.ts';
-import { readInputFile } from '../../input-file.ts';
+import { readInputFile } from '../../fs/index.ts';
 
 /** Exit status of the reference for bad CSV content (InputError → sys.exit(-2)). */
 const NVS_INPUT_ERROR_EXIT = 254;
@@ -135,12 +138,15 @@ async function produceKeys(io: CliIO, req: KeygenRequest, outputs: OutputSet): P
   const keyfile = req.keyfile ?? defaultKeysFileName();
   const keysDir = join(req.outdir ?? io.cwd, 'keys');
   const keysPath = await resolveTargetPath(keysDir, keyfile, io);
+  refuseExistingKey(keysPath);
   let keys: NvsKeys;
   if (req.keyProtectHmac) {
     let hmacKey: Uint8Array;
     if (req.kpHmacKeygen) {
       hmacKey = crypto.getRandomValues(new Uint8Array(32));
-      outputs.add(await resolveTargetPath(keysDir, req.kpHmacKeyfile ?? `hmac-${keyfile}`, io), hmacKey, 0o600);
+      const hmacPath = await resolveTargetPath(keysDir, req.kpHmacKeyfile ?? `hmac-${keyfile}`, io);
+      refuseExistingKey(hmacPath);
+      outputs.add(hmacPath, hmacKey, KEY_FILE);
     } else if (req.kpHmacInputkey !== undefined) {
       hmacKey = await readInput(io, req.kpHmacInputkey);
       if (hmacKey.length === 0) throw new CliError(`error: ${req.kpHmacInputkey}: the HMAC key file is empty`, 1);
@@ -151,8 +157,26 @@ async function produceKeys(io: CliIO, req: KeygenRequest, outputs: OutputSet): P
   } else {
     keys = generateNvsKeys();
   }
-  outputs.add(keysPath, buildKeysPartition(keys), 0o600);
+  outputs.add(keysPath, buildKeysPartition(keys), KEY_FILE);
   return { keys, keysPath };
+}
+
+/** Key files: 0600, and never replacing an existing file (checked again by the write itself). */
+const KEY_FILE = { mode: 0o600, replace: false } as const;
+
+function refuseExistingKey(path: string): void {
+  if (existsSync(path)) throw new CliError(`error: ${path} already exists; keys files are never overwritten (choose another --keyfile, or move the old one away)`, 1);
+}
+
+/** OutputSet.commit with a clear message when a key file appeared meanwhile (replace: false). */
+async function commitKeys(outputs: OutputSet): Promise<void> {
+  try {
+    await outputs.commit();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST' && typeof e.path === 'string') refuseExistingKey(e.path);
+    throw err;
+  }
 }
 
 export async function runGenerateKey(argv: string[], io: CliIO): Promise<number> {
@@ -161,7 +185,7 @@ export async function runGenerateKey(argv: string[], io: CliIO): Promise<number>
     const args = parseGenerateKeyArgs(argv);
     const outputs = new OutputSet();
     const { keysPath } = await produceKeys(io, args, outputs);
-    await outputs.commit();
+    await commitKeys(outputs);
     io.stdout(`\nCreated encryption keys: ===>  ${keysPath}\n`);
     return 0;
   });
@@ -210,7 +234,7 @@ export async function runEncrypt(argv: string[], io: CliIO): Promise<number> {
       throw err;
     }
     outputs.add(target, encryptNvsImage(plain, keys));
-    await outputs.commit();
+    await commitKeys(outputs);
     io.stdout(`${report}\nCreated NVS binary: ===> ${target}\n`);
     return 0;
   });
@@ -231,6 +255,14 @@ export async function runDecrypt(argv: string[], io: CliIO): Promise<number> {
     requireWholePages(args.input, encrypted);
     // 'sequential' reproduces the reference's tweak counting byte for byte (same as per-slot for generator output).
     const plain = decryptNvsImage(encrypted, keys, { tweak: 'sequential' });
+    // With the wrong key every decrypted entry fails its CRC (the reference writes the garbage
+    // and exits 0): refuse, write nothing. Some failing: written, with a warning.
+    const check = readNvsImage(plain);
+    const failing = check.problems.filter((p) => p.kind === 'entry-crc').length;
+    if (check.warnings.some((w) => /every written entry fails its CRC/.test(w.message))) {
+      throw new CliError(`error: ${args.input}: wrong key: with ${args.key} every decrypted entry fails its CRC (is it the keys file this image was encrypted with?); nothing written`, 1);
+    }
+    if (failing > 0) io.stderr(`warning: ${args.input}: ${failing} decrypted entr${failing === 1 ? 'y fails its' : 'ies fail their'} CRC: the image is damaged (see factory-station nvs inspect)\n`);
     const outputs = new OutputSet();
     outputs.add(target, plain);
     await outputs.commit();

@@ -11,7 +11,7 @@ import { decodePartitionCsvText } from '../../../shared/partition/input.ts';
 import { pyIntBase0 } from '../../../shared/partition/python-text.ts';
 import { PartitionTableError, subtypeKeywords, type ExtraSubtype, type PartitionTable } from '../../../shared/partition/types.ts';
 import { verifyFlashSize, verifyPartitionTable } from '../../../shared/partition/verify.ts';
-import { NOT_A_FILE, readInputFile } from '../../input-file.ts';
+import { NOT_A_FILE, readInputFile } from '../../fs/index.ts';
 
 /** gen_esp32part.py exits 2 for bad input and for usage errors. */
 export const PARTITIONS_ERROR_EXIT = 2;

@@ -1,8 +1,9 @@
 // `factory-station pool import|status`: identities generated offline by `batch`, handed out in order
 // by `provision --pool` (and the app when the profile uses a pool).
-import { readInputFile } from '../../input-file.ts';
+import { describeFsError, readInputFile } from '../../fs/index.ts';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
+import type { PoolManifest } from '../../../shared/station/manifest.ts';
 import { parseCliArgs } from '../args.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
@@ -15,9 +16,12 @@ export const USAGE = `usage: factory-station pool import --profile P.json [--db 
        factory-station pool status --profile P.json [--db FILE]
 
 import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
-        them to the product's pool; identities whose setup code the product already issued are
-        skipped and listed by setup ID.
+        them to the product's pool; identities whose setup code or setup ID the product already
+        issued are skipped and listed by setup ID. Nothing is written (not even a new database)
+        unless the whole manifest checks out.
 status  prints how many pool identities are left.
+
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
 `;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -32,20 +36,31 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof ProfileError) throw new CliError(err.message, 1);
     throw err;
   }
+  // The manifest is read and every entry checked before the database is opened (or created).
+  let manifest: PoolManifest | undefined;
+  const path = sub === 'import' ? resolve(io.cwd, manifestPath!) : '';
+  if (sub === 'import') {
+    const progress = new Progress(io, 1, 'identities checked');
+    try {
+      const text = new TextDecoder().decode(await readInputFile(path));
+      manifest = parsePoolManifest(text, path, { category: product.category }, (done, total) => progress.update(done, total));
+    } catch (err) {
+      if (err instanceof ManifestError) throw new CliError(err.message, 1);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string') throw new CliError(`${path}: ${describeFsError(code)}`, 1);
+      throw err;
+    } finally {
+      progress.finish();
+    }
+  }
   const db = ProductionDb.open(resolve(io.cwd, values.db ?? 'station.db'));
   try {
     db.upsertProduct(product);
-    if (sub === 'import') {
-      const path = resolve(io.cwd, manifestPath!);
-      const progress = new Progress(io, 1, 'identities checked');
+    if (manifest) {
       let outcome;
       try {
-        const text = new TextDecoder().decode(await readInputFile(path));
-        const manifest = parsePoolManifest(text, path, { category: product.category }, (done, total) => progress.update(done, total));
-        progress.finish();
         outcome = addManifestToPool(db, product.id, manifest, path);
       } catch (err) {
-        progress.finish();
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
         throw err;
       }
@@ -64,5 +79,5 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 /** Entries left out because the product already issued their setup code (a few named, then a count). */
 function skippedReport(path: string, entries: string[], shown = 10): string {
   const more = entries.length > shown ? ` and ${entries.length - shown} more` : '';
-  return `${path}: skipped ${entries.length} whose setup code was already issued for this product (never put in the pool): ${entries.slice(0, shown).join(', ')}${more}\n`;
+  return `${path}: skipped ${entries.length} whose setup code or setup ID was already issued for this product (never put in the pool): ${entries.slice(0, shown).join(', ')}${more}\n`;
 }

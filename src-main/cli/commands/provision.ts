@@ -1,6 +1,7 @@
 // `factory-station provision`: the whole station pipeline for one unit, headless.
 import { readFile } from 'node:fs/promises';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../fs/index.ts';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import { parseCliArgs } from '../args.ts';
@@ -35,6 +36,8 @@ options:
   --json                print one JSON object (no setup code unless --show-code)
   --show-code           with --json: include the setup code (for a label printing pipeline)
   -h, --help            show this help
+
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
 `;
 
 const OPTIONS = {
@@ -63,12 +66,8 @@ async function loadVirtualChip(registry: VirtualChipRegistry, port: string, stat
  * database records it): a real chip's flash survives a station crash, so the simulation must too.
  */
 function saveVirtualChip(chip: VirtualChip, statePath: string): void {
-  const write = (path: string, data: Uint8Array | string) => {
-    writeFileSync(`${path}.tmp`, data);
-    renameSync(`${path}.tmp`, path);
-  };
-  write(`${statePath}.flash`, chip.flash);
-  write(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
+  writeFileAtomicSync(`${statePath}.flash`, chip.flash);
+  writeFileAtomicSync(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

@@ -2,11 +2,11 @@
 // exit statuses: 2 for usage errors, 1 for bad values) plus the station's own additions.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { CliError } from '../cli/io.ts';
+import { CliError } from './io.ts';
+import type { GenerateArgs } from '../batch/run.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
 import { fileNamePartProblem } from '../../shared/batch/custom-data.ts';
 import { LABEL_PRESETS } from '../../shared/label/layout.ts';
-import type { LabelMode } from '../../shared/batch/journal.ts';
 
 export const USAGE = `usage: factory-station batch [-h] [--conf CONFIG_FILE] [--values VALUES_FILE]
                             [--prefix PREFIX] [--fileid FILEID] [--outdir OUTDIR]
@@ -75,28 +75,7 @@ export type BatchArgs =
   | { mode: 'resume'; outdir: string; db?: string; jobs: number }
   | ({ mode: 'generate' } & GenerateArgs);
 
-export interface GenerateArgs {
-  outdir: string;
-  conf?: string;
-  values?: string;
-  prefix: string;
-  fileid: string;
-  category: number;
-  count?: number;
-  productData?: string;
-  size: number;
-  version: 1 | 2;
-  encrypt: boolean;
-  keygen: boolean;
-  keyfile?: string;
-  labels: LabelMode;
-  labelFormat: 'pdf' | 'svg';
-  paper: 'A4' | 'Letter';
-  labelSize: string;
-  payloadFlags: { ip: boolean; ble: boolean; wac: boolean };
-  db?: string;
-  jobs: number;
-}
+export type { GenerateArgs } from '../batch/run.ts';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
