@@ -1,8 +1,8 @@
 // `factory-station batch` command line: hk_mfg_gen.py's options (same names, same rules, same
 // exit statuses: 2 for usage errors, 1 for bad values) plus the station's own additions.
-import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { CliError } from './io.ts';
+import { parseCommand, type CommandDef, type OptionDef } from './command.ts';
 import type { GenerateArgs } from '../batch/run.ts';
 import { parsePyIntBase0 } from '../../shared/nvs/values.ts';
 import { fileNamePartProblem } from '../../shared/batch/custom-data.ts';
@@ -10,11 +10,11 @@ import { LABEL_PRESETS } from '../../shared/label/layout.ts';
 
 export const USAGE = `usage: factory-station batch [-h] [--conf CONFIG_FILE] [--values VALUES_FILE]
                             [--prefix PREFIX] [--fileid FILEID] [--outdir OUTDIR]
-                            [--cid CID] [--count COUNT] [--product_data PRODUCT_DATA]
+                            [--cid CID] [--count COUNT] [--product-data PRODUCT_DATA]
                             [--size PART_SIZE] [--version {v1,v2}]
                             [--keygen {true,false}] [--encrypt {true,false}] [--keyfile KEYFILE]
                             [--labels {sheet,single,both,none}] [--label-format {pdf,svg}]
-                            [--paper {A4,Letter}] [--label-size SIZE] [--payload-flags FLAGS]
+                            [--paper {A4,Letter}] [--label-size SIZE] [--flags FLAGS]
                             [--db DB_FILE] [--jobs N] [--resume]
 `;
 
@@ -38,8 +38,9 @@ options (as hk_mfg_gen.py):
   --outdir OUTDIR       output folder (default: current directory; created)
   --cid CID             accessory category identifier, 1-255
   --count COUNT         number of accessories (HomeKit-only mode)
-  --product_data PRODUCT_DATA
-                        16 hex digits for the setup payload (Espressif variant)
+  --product-data PRODUCT_DATA
+                        16 hex digits for the setup payload (Espressif variant; also
+                        spelled --product_data, as hk_mfg_gen.py)
   --size PART_SIZE      NVS partition size, multiple of 4096, at least 0x3000
   --version {v1,v2}     NVS format version (default: v2)
   --keygen {true,false} one random encryption key per accessory (keys/<name>-keys.bin)
@@ -55,7 +56,7 @@ station additions:
                         format of the per-accessory labels (default: pdf)
   --paper {A4,Letter}   sheet paper (default: A4)
   --label-size SIZE     ${Object.keys(LABEL_PRESETS).join(', ')} or WIDTHxHEIGHT in mm (default: 40x30)
-  --payload-flags FLAGS transports announced in the QR payload, comma-separated from ip, ble,
+  --flags FLAGS         transports announced in the QR payload, comma-separated from ip, ble,
                         wac (default: ip,wac, as hk_mfg_gen.py)
   --db DB_FILE          station database: never issue a setup code or setup ID it already holds
   --jobs N              threads building accessories, the main one included (default: number of CPUs)
@@ -67,6 +68,16 @@ never one of the 12 codes HomeKit forbids. Every accessory's identity is written
 issuing any identity twice. Ctrl-C stops after the accessories in progress (exit 130; press it
 again to stop at once); continue with --resume. The journal, the values master and the .txt files
 contain setup codes: keep them secret.
+
+examples:
+  factory-station batch --prefix Fan --count 1000 --cid 3 --size 0x3000 --outdir batch-out
+  factory-station batch --conf examples/fan/batch-config.csv --values examples/fan/batch-values.csv --fileid serial_no --prefix Fan --cid 3 --size 0x6000 --outdir fans
+
+exit status:
+    0  done
+    1  failed, or a value that does not fit (the message names file, line and column)
+    2  bad command line (the message names the option)
+  130  stopped by Ctrl-C (143: SIGTERM); continue with --resume
 `;
 
 export type BatchArgs =
@@ -77,53 +88,41 @@ export type BatchArgs =
 
 export type { GenerateArgs } from '../batch/run.ts';
 
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  conf: { type: 'string' },
-  values: { type: 'string' },
-  prefix: { type: 'string' },
-  fileid: { type: 'string' },
-  outdir: { type: 'string' },
-  cid: { type: 'string' },
-  count: { type: 'string' },
-  product_data: { type: 'string' },
-  size: { type: 'string' },
-  version: { type: 'string' },
-  keygen: { type: 'string' },
-  encrypt: { type: 'string' },
-  keyfile: { type: 'string' },
-  labels: { type: 'string' },
-  'label-format': { type: 'string' },
-  paper: { type: 'string' },
-  'label-size': { type: 'string' },
-  'payload-flags': { type: 'string' },
-  db: { type: 'string' },
-  jobs: { type: 'string' },
-  resume: { type: 'boolean' },
-} as const;
+const S = (help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ type: 'string', help, ...extra });
 
-type Values = Partial<Record<Exclude<keyof typeof OPTIONS, 'help' | 'resume'>, string>> & { help?: boolean; resume?: boolean };
+/** The option table (the help text above is hk_mfg_gen.py's layout, kept by hand). */
+export const BATCH_DEF: CommandDef = {
+  program: 'factory-station batch',
+  summary: 'Generate many accessories offline (like hk_mfg_gen.py).',
+  synopsis: [],
+  options: {
+    conf: S('custom NVS items'), values: S('one row per accessory'), prefix: S('file name prefix'), fileid: S('values column naming the files'),
+    outdir: S('output folder'), cid: S('category'), count: S('number of accessories'),
+    'product-data': S('16 hex digits', { aliases: ['product_data'] }), size: S('NVS partition size'), version: S('NVS format version'),
+    keygen: S('true|false'), encrypt: S('true|false'), keyfile: S('keys file'), labels: S('label output'), 'label-format': S('pdf|svg'),
+    paper: S('A4|Letter'), 'label-size': S('label size'), flags: S('payload transports'), db: S('station database'), jobs: S('threads'),
+    resume: { type: 'boolean', help: 'continue a run' },
+  },
+  examples: [],
+  exitCodes: {},
+};
 
-const MANDATORY = `
-To generate nvs partition binary with custom data --conf --values, --prefix --cid and --size arguments are mandatory.
-To generate nvs partition binary without any custom data --count --prefix --cid and --size arguments are mandatory.
-To generate encryption keys --keygen argument is mandatory.`;
+type Values = Partial<Record<string, string>> & { help?: boolean; resume?: boolean };
+
+const MANDATORY =
+  'missing options: --prefix, --cid and --size, with --count N (HomeKit data only) or --conf and --values (with custom data); or --keygen true alone for keys only';
 
 /** Largest batch accepted in one run (the setup-ID space has 36^4 ≈ 1.7 M entries). */
 export const MAX_BATCH = 1_000_000;
 
 export function usageError(message: string): CliError {
-  return new CliError(`${USAGE}factory-station batch: error: ${message}`, 2);
+  return new CliError(`factory-station batch: ${message} (see factory-station batch --help)`, 2);
 }
 
 export function parseBatchArgs(argv: readonly string[]): BatchArgs {
-  let v: Values;
-  try {
-    v = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values as Values;
-  } catch (err) {
-    throw usageError((err as Error).message.split('\n')[0]!);
-  }
-  if (v.help) return { mode: 'help' };
+  const parsed = parseCommand(BATCH_DEF, [...argv]);
+  if (parsed.help) return { mode: 'help' };
+  const v = parsed.values as Values;
   const outdir = v.outdir ?? '.';
   const jobs = v.jobs === undefined ? availableParallelism() : positiveInt('--jobs', v.jobs, 256);
 
@@ -154,8 +153,8 @@ export function parseBatchArgs(argv: readonly string[]): BatchArgs {
   if (cid < 1 || cid > 255) throw new CliError(`--cid ${cid}: the accessory category identifier must be between 1 and 255`, 1);
   const prefixProblem = fileNamePartProblem(v.prefix);
   if (prefixProblem) throw new CliError(`--prefix ${JSON.stringify(v.prefix)}: ${prefixProblem}`, 1);
-  if (v.product_data !== undefined && !/^[0-9A-Fa-f]{16}$/.test(v.product_data)) {
-    throw new CliError('--product_data must be 16 hexadecimal digits (as shown in the MFi portal)', 1);
+  if (v['product-data'] !== undefined && !/^[0-9A-Fa-f]{16}$/.test(v['product-data'])) {
+    throw new CliError('--product-data must be 16 hexadecimal digits (as shown in the MFi portal)', 1);
   }
   if (encrypt) {
     if (keygen && v.keyfile !== undefined) throw usageError('Invalid. Cannot provide --keygen and --keyfile with --encrypt argument.');
@@ -178,13 +177,13 @@ export function parseBatchArgs(argv: readonly string[]): BatchArgs {
     labelFormat: choice('--label-format', v['label-format'] ?? 'pdf', ['pdf', 'svg'] as const),
     paper: paper(v.paper),
     labelSize: labelSize(v['label-size'] ?? '40x30'),
-    payloadFlags: payloadFlags(v['payload-flags'] ?? 'ip,wac'),
+    payloadFlags: payloadFlags(v.flags ?? 'ip,wac'),
     jobs,
   };
   if (v.conf !== undefined) args.conf = v.conf;
   if (v.values !== undefined) args.values = v.values;
   if (v.count !== undefined) args.count = positiveInt('--count', v.count, MAX_BATCH);
-  if (v.product_data !== undefined) args.productData = v.product_data;
+  if (v['product-data'] !== undefined) args.productData = v['product-data'];
   if (v.keyfile !== undefined) args.keyfile = v.keyfile;
   if (v.db !== undefined) args.db = v.db;
   return { mode: 'generate', ...args };
@@ -250,9 +249,9 @@ function labelSize(text: string): string {
 function payloadFlags(text: string): { ip: boolean; ble: boolean; wac: boolean } {
   const flags = { ip: false, ble: false, wac: false };
   for (const part of text.split(',').map((s) => s.trim().toLowerCase())) {
-    if (part !== 'ip' && part !== 'ble' && part !== 'wac') throw usageError(`argument --payload-flags: unknown flag '${part}' (use ip, ble, wac)`);
+    if (part !== 'ip' && part !== 'ble' && part !== 'wac') throw usageError(`argument --flags: unknown flag '${part}' (use ip, ble, wac)`);
     flags[part] = true;
   }
-  if (!flags.ip && !flags.ble) throw usageError('argument --payload-flags: the accessory must support ip or ble');
+  if (!flags.ip && !flags.ble) throw usageError('argument --flags: the accessory must support ip or ble');
   return flags;
 }

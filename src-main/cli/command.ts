@@ -51,11 +51,11 @@ function usageError(def: CommandDef, detail: string): CliError {
 
 /** Parses argv against the command's definition; throws a one-line CliError (exit 2) on any mistake. */
 export function parseCommand(def: CommandDef, argv: string[]): ParsedCommand {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
-    help: { type: 'boolean', short: 'h' },
-    version: { type: 'boolean' },
-  };
-  const canonical = new Map<string, string>([['help', 'help'], ['version', 'version']]);
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  const canonical = new Map<string, string>([['help', 'help']]);
+  // A drop-in whose reference tool has its own --version (the NVS format: batch, nvs) keeps it.
+  const ownVersion = Object.hasOwn(def.options, 'version');
+  if (!ownVersion) (config.version = { type: 'boolean' }), canonical.set('version', 'version');
   for (const [name, o] of Object.entries(def.options)) {
     config[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
     canonical.set(name, name);
@@ -78,15 +78,12 @@ export function parseCommand(def: CommandDef, argv: string[]): ParsedCommand {
     if (type === 'boolean' && t.inlineValue) throw usageError(def, `option ${shown} takes no value`);
     if (config[t.name]!.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), t.value as string];
     else if (type === 'boolean') values[name] = true;
-    else {
-      if (values[name] !== undefined && values[name] !== t.value) throw usageError(def, `option ${shown} given twice`);
-      values[name] = t.value;
-    }
+    else values[name] = t.value; // given twice: the last one counts (as argparse and most tools do)
   }
   const help = values.help === true;
-  const version = values.version === true;
+  const version = !ownVersion && values.version === true;
   delete values.help;
-  delete values.version;
+  if (!ownVersion) delete values.version;
   const positionals = parsed.positionals;
   if (!help && !version) {
     const { min, max, names } = def.args ?? { min: 0, max: 0, names: '' };
@@ -108,7 +105,8 @@ function optionLine(name: string, o: OptionDef): [string, string] {
 export function helpText(def: CommandDef): string {
   const lines = def.synopsis.map((s, i) => `${i === 0 ? 'usage: ' : '       '}${def.program} ${s}`);
   const opts = Object.entries(def.options).map(([n, o]) => optionLine(n, o));
-  opts.push(['-h, --help', 'this help'], ['    --version', 'print the version and exit']);
+  opts.push(['-h, --help', 'this help']);
+  if (!Object.hasOwn(def.options, 'version')) opts.push(['    --version', 'print the version and exit']);
   const width = Math.min(Math.max(...opts.map(([f]) => f.length)), 34);
   const optionText = opts.map(([f, h]) => (f.length > width ? `  ${f}\n  ${''.padEnd(width)}  ${h}` : `  ${f.padEnd(width)}  ${h}`));
   const codes = Object.entries(def.exitCodes).map(([c, m]) => `  ${c.padStart(3)}  ${m}`);

@@ -33,13 +33,15 @@ export interface FactoryNvsGenDeps {
   randomBytes?: RandomBytes;
 }
 
-const PROG = './factory_nvs_gen.py';
+/** Our name where factory_nvs_gen.py says './factory_nvs_gen.py' (argparse's layout otherwise unchanged). */
+const PROG = 'factory-nvs-gen';
+const INDENT = ' '.repeat(`usage: ${PROG} `.length);
 const USAGE =
   `usage: ${PROG} [-h] [--infile INFILE] [--size SIZE]\n` +
-  '                            [--version {v1,v2}] [--keygen {true,false}]\n' +
-  '                            [--encrypt {true,false}] [--keyfile KEYFILE]\n' +
-  '                            [--outdir OUTDIR] [--salt SALT]\n' +
-  '                            setup_code setup_id outfile\n';
+  `${INDENT}[--version {v1,v2}] [--keygen {true,false}]\n` +
+  `${INDENT}[--encrypt {true,false}] [--keyfile KEYFILE]\n` +
+  `${INDENT}[--outdir OUTDIR] [--salt SALT]\n` +
+  `${INDENT}setup_code setup_id outfile\n`;
 const HELP =
   USAGE +
   '\nFactory NVS Generator\n\noptions:\n  -h, --help            show this help message and exit\n\n' +
@@ -62,7 +64,12 @@ const HELP =
   '                        encryption mode is true)\n' +
   '  --outdir OUTDIR       the output directory to store the files\n' +
   '                        created(Default: current directory)\n' +
-  '  --salt SALT           Predefined salt if any\n';
+  '  --salt SALT           Predefined salt if any\n' +
+  '\nA drop-in for esp-homekit-sdk\'s factory_nvs_gen.py: same arguments, files, bytes, stdout lines\n' +
+  'and exit codes; it refuses what the reference lets through (forbidden codes, bad setup IDs,\n' +
+  'salts that are not 16 bytes, custom rows touching hap_setup) and never overwrites a keys file.\n' +
+  '\nexamples:\n  factory-nvs-gen 11122333 ES32 fan_factory\n  factory-nvs-gen 11122333 ES32 fan_factory --size 0x6000 --infile examples/fan/custom-data.csv --outdir out\n' +
+  '\nexit status:\n    0  done\n    1  bad value or input file (the message says which)\n    2  bad command line\n';
 
 const CODE_FORMAT_MESSAGE = "Setup code should be 8 numbers without any '-' in between. Eg. 11122333\n";
 const ARGS_MISSING_MESSAGE =

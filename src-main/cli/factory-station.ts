@@ -1,10 +1,11 @@
 // `factory-station <command> …`: the headless twin of the station app.
 // Each command lives in its own module under ./commands and is loaded on demand.
 import { processIO, runCommand, type CliIO } from './io.ts';
+import { VERSION } from './version.ts';
 
 export type CommandModule = { run(argv: string[], io: CliIO): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   nvs: { summary: 'NVS images: generate | generate-key | encrypt | decrypt | inspect', load: () => import('./commands/nvs.ts') },
   partitions: { summary: 'partition table CSV <-> binary (like gen_esp32part.py)', load: () => import('./commands/partitions.ts') },
   payload: { summary: 'HomeKit setup payload (X-HM://...) and its QR code', load: () => import('./commands/payload.ts') },
@@ -32,7 +33,20 @@ export const ENGINEER_NOTE =
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: factory-station <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'factory-station <command> --help' for a command's options.\n\n${ENGINEER_NOTE}`;
+  return [
+    'usage: factory-station <command> [options]',
+    '       factory-station --version',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    "Run 'factory-station <command> --help' for a command's options, examples and exit codes.",
+    '',
+    'Also: factory-nvs-gen SETUP_CODE SETUP_ID NAME [options] — a drop-in for esp-homekit-sdk\'s',
+    "factory_nvs_gen.py (one accessory's factory NVS image); 'factory-nvs-gen --help' for its options.",
+    '',
+    ENGINEER_NOTE,
+  ].join('\n');
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -41,9 +55,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     (command ? io.stdout : io.stderr)(usage());
     return command ? 0 : 2;
   }
+  if (command === '--version') return (io.stdout(`${VERSION}\n`), 0);
   const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!entry) {
-    io.stderr(`factory-station: unknown command '${command}'\n${usage()}`);
+    const what = command.startsWith('-') ? `unknown option ${command}` : `unknown command '${command}'`;
+    io.stderr(`factory-station: ${what} (see factory-station --help)\n`);
     return 2;
   }
   let mod: CommandModule;

@@ -11,6 +11,17 @@ import type { NvsLayout } from '../../shared/nvs/writer.ts';
 /** Exit status for usage errors (argparse's). */
 export const USAGE_EXIT = 2;
 
+/** The end of every nvs sub-command's help: examples and exit codes (`failure`: what exit 1 means there). */
+export function nvsTail(examples: string[], failure: string): string {
+  return `\nexamples:\n${examples.map((e) => `  ${e}\n`).join('')}\nexit status:\n    0  done\n    ${failure}\n    2  bad command line (the message names the option or argument)\n`;
+}
+
+/** One line naming the mistake and the sub-command's --help ("usage: factory-station nvs generate …" → its name). */
+export function nvsUsageError(usage: string, message: string): CliError {
+  const program = /^usage: (factory-station nvs [a-z-]+)/.exec(usage)?.[1] ?? 'factory-station nvs';
+  return new CliError(`${program}: ${message} (see ${program} --help)`, USAGE_EXIT);
+}
+
 interface OptionDef {
   /** Long option name without dashes, e.g. 'outdir'. */
   name: string;
@@ -34,7 +45,7 @@ function isOptionLike(arg: string): boolean {
 /** argparse-compatible scan of argv against the option definitions of one sub-command. */
 function scan(argv: readonly string[], defs: readonly OptionDef[], usage: string): ParsedArgs {
   const out: ParsedArgs = { positionals: [], values: new Map(), flags: new Set() };
-  const usageError = (msg: string) => new CliError(`${usage.split('\n')[0]}\nerror: ${msg}`, USAGE_EXIT);
+  const usageError = (msg: string) => nvsUsageError(usage, msg);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -159,7 +170,7 @@ options:
   --layout {upstream,homekit,idf52}
                 Page layout to reproduce (default upstream = esp-idf-nvs-partition-gen 0.2.0;
                 homekit = esp-homekit-sdk copy, all pages ACTIVE; idf52 = ESP-IDF <= v5.2, all pages FULL)
-`;
+${nvsTail(['factory-station nvs generate examples/fan/custom-data.csv data.bin 0x6000'], '254  bad CSV content (as nvs_partition_gen.py; the message names file, line and key)')}`;
 
 export const ENCRYPT_USAGE = `usage: factory-station nvs encrypt [-h] [--version {1,2}] [--keygen] [--keyfile KEYFILE] [--inputkey INPUTKEY] [--outdir OUTDIR] [--key_protect_hmac] [--kp_hmac_keygen] [--kp_hmac_keyfile KP_HMAC_KEYFILE] [--kp_hmac_inputkey KP_HMAC_INPUTKEY] [--layout {upstream,homekit,idf52}] input [input ...] output size
 `;
@@ -174,7 +185,7 @@ function partitionArgs(argv: readonly string[], defs: readonly OptionDef[], usag
   const p = scan(argv, defs, usage);
   if (p.positionals.length < 3) {
     const missing = ['input', 'output', 'size'].slice(p.positionals.length);
-    throw new CliError(`${usage.split('\n')[0]}\nerror: the following arguments are required: ${missing.join(', ')}`, USAGE_EXIT);
+    throw nvsUsageError(usage, `the following arguments are required: ${missing.join(', ')}`);
   }
   const n = p.positionals.length;
   const args: NvsPartitionArgs = {
@@ -210,7 +221,7 @@ export function parseEncryptArgs(argv: readonly string[]): NvsPartitionArgs {
 export function parseGenerateKeyArgs(argv: readonly string[]): NvsGenerateKeyArgs {
   const p = scan(argv, [OUTDIR_OPT, ...KEY_OPTS], GENERATE_KEY_USAGE);
   if (p.positionals.length > 0) {
-    throw new CliError(`${GENERATE_KEY_USAGE.split('\n')[0]}\nerror: unrecognized arguments: ${p.positionals.join(' ')}`, USAGE_EXIT);
+    throw nvsUsageError(GENERATE_KEY_USAGE, `unrecognized arguments: ${p.positionals.join(' ')}`);
   }
   const args: NvsGenerateKeyArgs = { keyProtectHmac: p.flags.has('key_protect_hmac'), kpHmacKeygen: p.flags.has('kp_hmac_keygen') };
   const opt = (name: string) => p.values.get(name);
@@ -228,7 +239,7 @@ export function parseDecryptArgs(argv: readonly string[]): NvsDecryptArgs {
     const msg = p.positionals.length > 3
       ? `unrecognized arguments: ${p.positionals.slice(3).join(' ')}`
       : `the following arguments are required: ${['input', 'key', 'output'].slice(p.positionals.length).join(', ')}`;
-    throw new CliError(`${DECRYPT_USAGE.split('\n')[0]}\nerror: ${msg}`, USAGE_EXIT);
+    throw nvsUsageError(DECRYPT_USAGE, msg);
   }
   const [input, key, output] = p.positionals as [string, string, string];
   const args: NvsDecryptArgs = { input, key, output };

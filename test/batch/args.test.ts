@@ -31,8 +31,8 @@ describe('hk_mfg_gen.py error invocations', () => {
       const r = await runBatch(dir, c.argv.slice(1));
       expect(r.code).toBe(c.exit_code);
       expect(r.out).toBe('');
-      // Usage errors explain the mandatory options like the reference; value errors name the option.
-      if (c.exit_code === 2) expect(r.err).toMatch(/^usage: factory-station batch /);
+      // Usage errors: one line naming what is missing or wrong and the --help hint; value errors name the option.
+      if (c.exit_code === 2) expect(r.err).toMatch(/^factory-station batch: .+ \(see factory-station batch --help\)\n$/);
       else expect(r.err).toMatch(/--cid 256: .*between 1 and 255/);
       expect(readdirSync(dir).sort()).toEqual([...Object.keys(c.inputs), ...c.files_left_behind].sort());
     });
@@ -41,7 +41,7 @@ describe('hk_mfg_gen.py error invocations', () => {
 
 describe('station options', () => {
   it('parses the reference options and the additions', () => {
-    const a = parseBatchArgs(['--prefix', 'Fan', '--count', '5', '--cid', '3', '--size', '0x3000', '--version', 'V1', '--labels', 'both', '--label-format', 'svg', '--paper', 'letter', '--label-size', '50x25', '--payload-flags', 'ble', '--jobs', '3']);
+    const a = parseBatchArgs(['--prefix', 'Fan', '--count', '5', '--cid', '3', '--size', '0x3000', '--version', 'V1', '--labels', 'both', '--label-format', 'svg', '--paper', 'letter', '--label-size', '50x25', '--flags', 'ble', '--jobs', '3']);
     expect(a).toMatchObject({ mode: 'generate', prefix: 'Fan', count: 5, category: 3, size: 0x3000, version: 1, fileid: 'setup_code', labels: 'both', labelFormat: 'svg', paper: 'Letter', labelSize: '50x25', payloadFlags: { ip: false, ble: true, wac: false }, jobs: 3 });
     expect(parseBatchArgs(['--resume', '--outdir', 'x'])).toMatchObject({ mode: 'resume', outdir: 'x' });
     expect(parseBatchArgs(['--keygen', 'true'])).toMatchObject({ mode: 'keys-only' });
@@ -62,7 +62,7 @@ describe('station options', () => {
   it('--help lists every reference option', async () => {
     const r = await runBatch(tempDir('help'), ['--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--conf', '--values', '--prefix', '--fileid', '--outdir', '--cid', '--count', '--product_data', '--size', '--version', '--keygen', '--encrypt', '--keyfile', '--resume', '--db', '--labels']) {
+    for (const opt of ['--conf', '--values', '--prefix', '--fileid', '--outdir', '--cid', '--count', '--product-data', '--product_data', '--size', '--version', '--keygen', '--encrypt', '--keyfile', '--resume', '--db', '--labels']) {
       expect(r.out).toContain(opt);
     }
   });

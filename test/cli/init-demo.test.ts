@@ -18,7 +18,7 @@ describe('factory-station init', () => {
     const profile = JSON.parse(readFileSync(join(dir, 'lamp/profile.json'), 'utf8'));
     expect(profile).toMatchObject({ id: 'garden-lamp', productName: 'Garden Lamp', category: 5, expectedChip: 'esp32c3' });
     const p = memoryIO(dir);
-    expect(await main(['provision', '--profile', 'lamp/profile.json', '--port', 'virtual:esp32c3', '--db', 'lamp/station.db', '--label-out', 'lamp/labels'], p), p.err).toBe(0);
+    expect(await main(['provision', '--profile', 'lamp/profile.json', '--port', 'virtual:esp32c3', '--db', 'lamp/station.db', '--init-db', '--label-out', 'lamp/labels'], p), p.err).toBe(0);
     expect(p.out).toMatch(/^provisioned [0-9a-f:]{17} \(esp32c3\) as setup ID [0-9A-Z]{4}/);
     const before = readFileSync(join(dir, 'lamp/profile.json'), 'utf8');
     const again = memoryIO(dir);

@@ -72,7 +72,7 @@ describe('factory-station payload', () => {
     [['--category', '7', '--code', '51808582', '--id', '7osx'], /setup ID "7osx" is invalid/],
     [['--category', '7', '--id', '7OSX'], /--code is required/],
     [['--category', '7', '--code', '51808582', '--id', '7OSX', '--flags', 'ip,nfc'], /unknown flag "nfc"/],
-    [['--category', '7', '--code', '51808582', '--id', '7OSX', '--bogus'], /Unknown option '--bogus'/],
+    [['--category', '7', '--code', '51808582', '--id', '7OSX', '--bogus'], /^factory-station payload: unknown option --bogus \(see factory-station payload --help\)\n$/],
     [['--category', '7', '--code', '51808582', '--id', '7OSX', '--qr', 'x.jpg'], /must end in \.svg or \.png/],
   ])('%j is refused with one line on stderr', async (args, message) => {
     const r = await payload(...args);

@@ -88,19 +88,20 @@ describe('arguments', () => {
     expect(out).toContain('--extra-partition-subtypes');
   });
 
-  it('usage errors exit 2 with one error line after the usage', async () => {
+  it('usage errors exit 2 with one line naming the mistake and the --help hint', async () => {
     const cases: [string[], string][] = [
-      [[], 'error: the following arguments are required: input'],
-      [['partitions_hap.csv', 'x.bin', 'y'], 'error: unrecognized arguments: y'],
-      [['partitions_hap.csv', '--flash-size', '3MB'], "error: argument --flash-size: invalid choice: '3MB'"],
-      [['partitions_hap.csv', '--offset', 'zz'], "error: argument --offset: invalid int value: 'zz'"],
-      [['partitions_hap.csv', '--bogus'], 'error: unrecognized arguments: --bogus'],
-      [['missing.csv', 'x.bin'], "error: argument input: can't open 'missing.csv': No such file or directory"],
-      [['partitions_hap.csv', '--secure', 'v3'], "error: argument --secure: invalid choice: 'v3'"],
+      [[], 'the following arguments are required: input'],
+      [['partitions_hap.csv', 'x.bin', 'y'], 'unrecognized arguments: y'],
+      [['partitions_hap.csv', '--flash-size', '3MB'], "argument --flash-size: invalid choice: '3MB'"],
+      [['partitions_hap.csv', '--offset', 'zz'], "argument --offset: invalid int value: 'zz'"],
+      [['partitions_hap.csv', '--bogus'], 'unrecognized arguments: --bogus'],
+      [['missing.csv', 'x.bin'], "argument input: can't open 'missing.csv': No such file or directory"],
+      [['partitions_hap.csv', '--secure', 'v3'], "argument --secure: invalid choice: 'v3'"],
     ];
     for (const [argv, message] of cases) {
       const { code, err, out } = await partitions(argv);
       expect([argv, code]).toEqual([argv, 2]);
+      expect(err).toMatch(/^factory-station partitions: .* \(see factory-station partitions --help\)\n$/);
       expect(err).toContain(message);
       expect(out).toBe('');
     }

@@ -27,7 +27,7 @@ describe('factory-station provision', () => {
     await createDemoProfile(dir);
     const mac = randomMac();
     writeFileSync(join(dir, 'chip.json'), JSON.stringify({ chip: 'esp32c3', mac }));
-    const base = ['--profile', 'demo-profile.json', '--port', 'virtual:esp32c3', '--virtual-state', 'chip.json', '--db', 'st.db', '--label-out', 'lab'];
+    const base = ['--profile', 'demo-profile.json', '--port', 'virtual:esp32c3', '--virtual-state', 'chip.json', '--db', 'st.db', '--init-db', '--label-out', 'lab'];
 
     const first = await cli(dir, base);
     expect(first.code, first.err).toBe(0);
@@ -79,7 +79,7 @@ describe('factory-station provision', () => {
     const profile = JSON.parse(readFileSync(join(dir, 'demo-profile.json'), 'utf8'));
     profile.expectedChip = 'esp32c3';
     writeFileSync(join(dir, 'c3-only.json'), JSON.stringify(profile));
-    const r = await cli(dir, ['--profile', 'c3-only.json', '--port', 'virtual:esp32s3', '--db', 'st.db', '--label-out', 'lab']);
+    const r = await cli(dir, ['--profile', 'c3-only.json', '--port', 'virtual:esp32s3', '--db', 'st.db', '--init-db', '--label-out', 'lab']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^failed at identity: .*ESP32-S3.*esp32c3/m);
     expect(r.err).toMatch(/^next: .+/m);

@@ -1,26 +1,29 @@
-// `factory-station export --db FILE OUT.csv`: the production manifest (it holds setup codes: 0600).
-import { existsSync } from 'node:fs';
+// `factory-station export [--db FILE] OUT.csv`: the production manifest (it holds setup codes: 0600).
 import { resolve } from 'node:path';
-import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../args.ts';
-import { ProductionDb } from '../../station/db.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { DB_OPTION, openStationDb } from '../db-option.ts';
+import { writeFileAtomic, type CliIO } from '../io.ts';
+import { VERSION } from '../version.ts';
 
-export const USAGE = `usage: factory-station export --db FILE OUT.csv [--product P]
-
-Writes the production manifest (one row per unit: MAC, chip, setup ID, setup code, payload,
-status, dates, label prints) as CSV. The file holds setup codes and is created with mode 0600.
-`;
+export const DEF: CommandDef = {
+  program: 'factory-station export',
+  summary: 'Write the production manifest: one CSV row per unit, setup codes included (mode 0600).',
+  synopsis: ['[--db FILE] [--product ID] OUT.csv'],
+  description: 'Columns: product, MAC, chip, setup ID, setup code, payload, status, dates, label prints.',
+  args: { min: 1, max: 1, names: 'the output file OUT.csv' },
+  options: { ...DB_OPTION, product: { type: 'string', arg: 'ID', help: 'only this product (profile id); default: all' } },
+  examples: ['factory-station export manifest.csv', 'factory-station export --db /srv/station/production.db --product demo-smart-plug plugs.csv'],
+  exitCodes: COMMON_EXIT_CODES,
+};
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCliArgs(argv, { db: { type: 'string' }, product: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
-  if (values.help) return (io.stdout(USAGE), 0);
-  if (!values.db || positionals.length !== 1) throw new CliError(`export: --db FILE and one output file are required\n${USAGE}`, 2);
-  const path = resolve(io.cwd, values.db);
-  if (!existsSync(path)) throw new CliError(`export: ${path}: no such database`, 1);
-  const db = ProductionDb.open(path);
+  const { values, positionals, help, version } = parseCommand(DEF, argv);
+  if (help) return (io.stdout(helpText(DEF)), 0);
+  if (version) return (io.stdout(`${VERSION}\n`), 0);
+  const db = openStationDb(io, values, 'export', { create: false });
   try {
     const out = resolve(io.cwd, positionals[0]!);
-    await writeFileAtomic(out, db.exportManifestCsv(values.product), 0o600);
+    await writeFileAtomic(out, db.exportManifestCsv(values.product as string | undefined), 0o600);
     io.stdout(`${out}\n`);
     return 0;
   } finally {

@@ -1,31 +1,41 @@
 // `factory-station history`: provisioned units, or every attempt (runs, prints, label scans, failed
 // ones included), from the production database — never their setup codes.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { unitSummary } from '../../station/db.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { DB_OPTION, openStationDb } from '../db-option.ts';
 import { CliError, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../args.ts';
-import { ProductionDb, unitSummary } from '../../station/db.ts';
+import { VERSION } from '../version.ts';
 import { UNIT_STATUSES as STATUSES, type AttemptSummary, type UnitStatus } from '../../../shared/station/events.ts';
 
-export const USAGE = `usage: factory-station history [--db FILE] [--mac M] [--setup-id ID] [--status S] [--product P] [--json]
-       factory-station history --attempts [--failed] [--db FILE] [--mac M] [--setup-id ID] [--product P] [--json]
-
-Lists provisioned units, newest first (setup codes are not shown; they are on the labels and in
-'factory-station export'). With --attempts: every run, print and label scan, with where and why a
-failed one stopped (--failed: only those). --mac takes any form: 24:0A:C4, 240ac4, 24-0a-c4.
-`;
+export const DEF: CommandDef = {
+  program: 'factory-station history',
+  summary: 'Show provisioned units, or every attempt, from the production database (never setup codes).',
+  synopsis: ['[--db FILE] [--mac M] [--setup-id ID] [--status S] [--product ID] [--json]', '--attempts [--failed] [--db FILE] [--mac M] [--setup-id ID] [--product ID] [--json]'],
+  description: `Units newest first, with their slot, status and why they failed. With --attempts: every run,
+print and label scan, with where and why a failed one stopped. --mac takes any form: 24:0A:C4,
+240ac4, 24-0a-c4. Setup codes are on the labels and in 'factory-station export'.`,
+  options: {
+    ...DB_OPTION,
+    mac: { type: 'string', arg: 'M', help: '(part of) a MAC, any form' },
+    'setup-id': { type: 'string', arg: 'ID', help: 'a setup ID (4 characters)' },
+    status: { type: 'string', arg: 'S', help: `units in this status (${STATUSES.join(', ')})` },
+    product: { type: 'string', arg: 'ID', help: 'only this product (profile id)' },
+    attempts: { type: 'boolean', help: 'list attempts (runs, prints, scans) instead of units' },
+    failed: { type: 'boolean', help: 'with --attempts: only the failed ones' },
+    json: { type: 'boolean', help: 'one JSON array instead of the table' },
+  },
+  examples: ['factory-station history --mac 240ac4', 'factory-station history --attempts --failed'],
+  exitCodes: COMMON_EXIT_CODES,
+};
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCliArgs(argv, {
-    db: { type: 'string' }, mac: { type: 'string' }, 'setup-id': { type: 'string' }, status: { type: 'string' },
-    product: { type: 'string' }, json: { type: 'boolean' }, attempts: { type: 'boolean' }, failed: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  }, USAGE);
-  if (values.help) return (io.stdout(USAGE), 0);
-  const path = resolve(io.cwd, values.db ?? 'station.db');
-  if (!existsSync(path)) throw new CliError(`history: ${path}: no such database`, 1);
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as Record<string, string | undefined> & { json?: boolean; attempts?: boolean; failed?: boolean };
   if (values.status && !STATUSES.includes(values.status as UnitStatus)) throw new CliError(`history: --status must be one of ${STATUSES.join(', ')}`, 2);
   if (values.failed && !values.attempts) throw new CliError('history: --failed goes with --attempts', 2);
-  const db = ProductionDb.open(path);
+  const db = openStationDb(io, parsed.values, 'history', { create: false });
   try {
     if (values.attempts) {
       const attempts = db.attempts.list({ mac: values.mac, setupId: values['setup-id'], product: values.product, outcome: values.failed ? 'failed' : undefined });
@@ -37,7 +47,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.stdout(`${JSON.stringify(units)}\n`);
       return 0;
     }
-    table([['id', 'product', 'slot', 'mac', 'chip', 'setup id', 'status', 'prints', 'updated'], ...units.map((u) => [String(u.id), u.product, u.slot === null ? '' : String(u.slot), u.mac, u.chip ?? '', u.setupId, u.status, String(u.labelPrintCount), u.updatedAt])], io);
+    table([['id', 'product', 'slot', 'mac', 'chip', 'setup id', 'status', 'prints', 'updated', 'reason'], ...units.map((u) => [String(u.id), u.product, u.slot === null ? '' : String(u.slot), u.mac, u.chip ?? '', u.setupId, u.status, String(u.labelPrintCount), u.updatedAt, u.status === 'failed' ? (u.failure ?? '') : ''])], io);
     io.stdout(`${units.length} unit(s)\n`);
     return 0;
   } finally {

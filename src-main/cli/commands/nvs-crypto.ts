@@ -16,6 +16,8 @@ import {
   ENCRYPT_USAGE,
   GENERATE_KEY_USAGE,
   USAGE_EXIT,
+  nvsTail,
+  nvsUsageError,
   parseDecryptArgs,
   parseEncryptArgs,
   parseGenerateKeyArgs,
@@ -87,7 +89,8 @@ const GENERATE_KEY_HELP =
   'options:\n' +
   '  -h, --help            show this help message and exit\n' +
   KEY_OPTIONS_HELP +
-  '  --outdir OUTDIR       output directory (default: current directory)\n';
+  '  --outdir OUTDIR       output directory (default: current directory)\n' +
+  nvsTail(['factory-station nvs generate-key --keyfile product-keys.bin --outdir keys-out'], '1  failed, e.g. the keys file already exists (never overwritten)');
 
 const ENCRYPT_HELP =
   ENCRYPT_USAGE +
@@ -104,7 +107,8 @@ const ENCRYPT_HELP =
   KEY_OPTIONS_HELP +
   '  --outdir OUTDIR       output directory (default: current directory)\n' +
   '  --layout {upstream,homekit,idf52}\n' +
-  '                        page layout to reproduce (default upstream; see `nvs generate --help`)\n';
+  '                        page layout to reproduce (default upstream; see `nvs generate --help`)\n' +
+  nvsTail(['factory-station nvs encrypt examples/fan/custom-data.csv data_enc.bin 0x6000 --keygen'], '1  failed (the message says why)');
 
 const DECRYPT_HELP =
   DECRYPT_USAGE +
@@ -115,7 +119,8 @@ const DECRYPT_HELP =
   '  output           decrypted image to write (.bin)\n\n' +
   'options:\n' +
   '  -h, --help       show this help message and exit\n' +
-  '  --outdir OUTDIR  output directory (default: current directory)\n';
+  '  --outdir OUTDIR  output directory (default: current directory)\n' +
+  nvsTail(['factory-station nvs decrypt data_enc.bin keys/keys.bin data.bin'], '1  failed, e.g. a wrong key (the pages do not check out)');
 
 // ---------------------------------------------------------------------------------------------
 // generate-key
@@ -285,7 +290,8 @@ const INSPECT_HELP =
   'options:\n' +
   '  -h, --help         show this help message and exit\n' +
   '  --keyfile KEYFILE  keys file to decrypt an encrypted image with\n' +
-  '  --json             print the result as JSON\n';
+  '  --json             print the result as JSON\n' +
+  nvsTail(['factory-station nvs inspect data.bin --json'], '1  the image has problems (listed), or it could not be read');
 
 interface InspectArgs {
   image: string;
@@ -295,7 +301,7 @@ interface InspectArgs {
 
 /** `inspect IMAGE [--keyfile F] [--json]` with the same conventions as the other sub-commands. */
 function parseInspectArgs(argv: readonly string[]): InspectArgs {
-  const fail = (msg: string) => new CliError(`${INSPECT_USAGE}error: ${msg}`, USAGE_EXIT);
+  const fail = (msg: string) => nvsUsageError(INSPECT_USAGE, msg);
   const positionals: string[] = [];
   let keyfile: string | undefined;
   let json = false;

@@ -12,6 +12,7 @@ import {
   wantsHelp,
 } from '../nvs-args.ts';
 import { generateImageFromCsvFiles } from '../../nvs/generate.ts';
+import { VERSION } from '../version.ts';
 import { NvsInputError } from '../../../shared/nvs/writer.ts';
 
 /** Exit status of the reference for bad CSV content (its InputError → sys.exit(-2)). */
@@ -29,12 +30,27 @@ commands:
   inspect       IMAGE.bin [...]                                       list and verify an image's contents
 
 Run 'factory-station nvs <command> --help' for a command's options.
+
+examples:
+  factory-station nvs generate examples/fan/custom-data.csv data.bin 0x6000
+  factory-station nvs inspect data.bin
+
+exit status:
+    0  done
+    1  failed (the message says why)
+    2  bad command line (the message names the option or argument)
+  254  bad CSV content (as nvs_partition_gen.py; the message names file, line and key)
 `;
 
 const VERSION_PRINT = { 1: 'V1 - Multipage Blob Support Disabled', 2: 'V2 - Multipage Blob Support Enabled' } as const;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
+  // generate and encrypt keep nvs_partition_gen.py's --version (the NVS format); the others print ours.
+  if (sub !== 'generate' && sub !== 'encrypt' && rest.includes('--version') && !rest.includes('--help') && !rest.includes('-h')) {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
   switch (sub) {
     case undefined:
       io.stderr(NVS_USAGE);
@@ -43,6 +59,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     case '--help':
     case 'help':
       io.stdout(NVS_USAGE);
+      return 0;
+    case '--version':
+      io.stdout(`${VERSION}\n`);
       return 0;
     case 'generate':
       return runGenerate(rest, io);
@@ -55,7 +74,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     case 'inspect':
       return (await import('./nvs-crypto.ts')).runInspect(rest, io);
     default:
-      throw new CliError(`factory-station nvs: unknown command '${sub}'\n${NVS_USAGE}`, USAGE_EXIT);
+      throw new CliError(`factory-station nvs: ${sub.startsWith('-') ? `unknown option ${sub}` : `unknown command '${sub}'`} (see factory-station nvs --help)`, USAGE_EXIT);
   }
 }
 

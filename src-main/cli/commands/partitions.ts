@@ -12,6 +12,7 @@ import { pyIntBase0 } from '../../../shared/partition/python-text.ts';
 import { PartitionTableError, subtypeKeywords, type ExtraSubtype, type PartitionTable } from '../../../shared/partition/types.ts';
 import { verifyFlashSize, verifyPartitionTable } from '../../../shared/partition/verify.ts';
 import { NOT_A_FILE, readInputFile } from '../../fs/index.ts';
+import { VERSION } from '../version.ts';
 
 /** gen_esp32part.py exits 2 for bad input and for usage errors. */
 export const PARTITIONS_ERROR_EXIT = 2;
@@ -34,6 +35,7 @@ positional arguments:
 
 options:
   -h, --help            show this help message and exit
+  --version             print the version and exit
   --flash-size [SIZE]   check that the table fits a flash of this size
   --disable-md5sum      no MD5 record in the binary (and EB EB records are not MD5 records on input)
   --no-verify           skip the table validation
@@ -46,6 +48,14 @@ options:
   --extra-partition-subtypes [TYPE,NAME,HEX ...]  more subtype keywords (takes every following word)
 
 CSV variables ($NAME, \${NAME}) are expanded from the environment.
+
+examples:
+  factory-station partitions examples/fan/partitions.csv partitions.bin
+  factory-station partitions partitions.bin -
+
+exit status:
+    0  done
+    2  bad command line or bad table (as gen_esp32part.py; the message says which)
 `;
 
 interface OptionDef {
@@ -59,6 +69,7 @@ interface OptionDef {
 
 const OPTIONS: readonly OptionDef[] = [
   { long: 'help', short: 'h', kind: 'flag' },
+  { long: 'version', kind: 'flag' },
   { long: 'flash-size', kind: 'optional', choices: FLASH_SIZES },
   { long: 'disable-md5sum', kind: 'flag' },
   { long: 'no-verify', kind: 'flag' },
@@ -86,7 +97,7 @@ interface Args {
 }
 
 function usageError(message: string): CliError {
-  return new CliError(`${PARTITIONS_USAGE.split('\n\n')[0]}\nfactory-station partitions: error: ${message}`, PARTITIONS_ERROR_EXIT);
+  return new CliError(`factory-station partitions: ${message} (see factory-station partitions --help)`, PARTITIONS_ERROR_EXIT);
 }
 
 /** A word that argparse would read as an option (negative numbers are values). */
@@ -115,7 +126,7 @@ function parseOffsetValue(option: string, text: string): number {
   return n;
 }
 
-export function parsePartitionsArgs(argv: readonly string[]): Args | 'help' {
+export function parsePartitionsArgs(argv: readonly string[]): Args | 'help' | 'version' {
   const positionals: string[] = [];
   const values = new Map<string, string | string[]>();
   let onlyPositionals = false;
@@ -133,6 +144,7 @@ export function parsePartitionsArgs(argv: readonly string[]): Args | 'help' {
     const def = findOption(eq >= 0 ? arg.slice(0, eq) : arg);
     const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
     if (def.long === 'help') return 'help';
+    if (def.long === 'version') return 'version';
     if (def.kind === 'flag') {
       if (inline !== undefined) throw usageError(`argument --${def.long}: ignored explicit argument '${inline}'`);
       values.set(def.long, 'true');
@@ -218,6 +230,7 @@ function convert(bytes: Uint8Array, args: Args, io: CliIO, extraSubtypes: ExtraS
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parsePartitionsArgs(argv);
+  if (args === 'version') return (io.stdout(`${VERSION}\n`), 0);
   if (args === 'help') {
     io.stdout(PARTITIONS_USAGE);
     return 0;

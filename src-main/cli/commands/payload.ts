@@ -1,59 +1,42 @@
 // `factory-station payload --category N --code DDDDDDDD --id XXXX [--flags ip,ble,wac,paired]
 // [--product-data HEX] [--qr FILE.svg|FILE.png]`: prints the HomeKit setup payload (X-HM://…) on one
 // line, like setup_payload_gen.py's last line, and optionally writes its QR code.
-import { parseArgs } from 'node:util';
 import { extname, resolve } from 'node:path';
 import QRCode from 'qrcode';
 import { buildSetupPayload, ESPRESSIF_DEFAULT_FLAGS, type SetupPayloadFlags } from '../../../shared/homekit/payload.ts';
 import { SetupDataError } from '../../../shared/homekit/setup-code.ts';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { VERSION } from '../version.ts';
 
 const USAGE_EXIT = 2;
 
-export const PAYLOAD_HELP = `usage: factory-station payload --category N --code DDDDDDDD --id XXXX
-                              [--flags ip,ble,wac,paired] [--product-data HEX]
-                              [--qr FILE.svg|FILE.png]
+export const DEF: CommandDef = {
+  program: 'factory-station payload',
+  summary: "Print the HomeKit setup payload (the X-HM://… text of the label's QR code) on one line.",
+  synopsis: ['--category N --code DDDDDDDD --id XXXX [--flags ip,ble,wac,paired] [--product-data HEX] [--qr FILE.svg|FILE.png]'],
+  options: {
+    category: { type: 'string', arg: 'N', help: 'accessory category identifier, 1-255 (e.g. 5 lighting, 7 outlet); required' },
+    code: { type: 'string', arg: 'CODE', help: 'setup code, DDDDDDDD or DDD-DD-DDD (not needed with --flags paired)' },
+    id: { type: 'string', arg: 'ID', help: 'setup ID, 4 characters 0-9/A-Z (not needed with --flags paired)' },
+    flags: { type: 'string', arg: 'LIST', default: 'ip,wac (as setup_payload_gen.py)', help: 'comma-separated: ip, ble, wac, paired — list what the accessory really supports' },
+    'product-data': { type: 'string', arg: 'HEX', help: '16 hex digits from the MFi portal (Espressif variant: the last 8 are used)' },
+    qr: { type: 'string', arg: 'FILE', help: 'also write the QR code (error correction M, 4-module quiet zone) as .svg or .png (8 pixels per module)' },
+  },
+  examples: ['factory-station payload --category 5 --code 11122333 --id ES32 --flags ip,wac --qr qr.svg'],
+  exitCodes: COMMON_EXIT_CODES,
+};
 
-Prints the HomeKit setup payload (the X-HM://... text of the label's QR code) on one line.
-
-options:
-  -h, --help            show this help message and exit
-  --category N          accessory category identifier, 1-255 (e.g. 5 lighting, 7 outlet)
-  --code CODE           setup code, DDDDDDDD or DDD-DD-DDD (not needed with --flags paired)
-  --id ID               setup ID, 4 characters 0-9/A-Z (not needed with --flags paired)
-  --flags LIST          comma-separated: ip, ble, wac, paired (default: ip,wac as Espressif's
-                        setup_payload_gen.py; list what the accessory really supports)
-  --product-data HEX    16 hex digits from the MFi portal (Espressif variant: the last 8 are used)
-  --qr FILE             also write the QR code (error correction M, 4-module quiet zone) as .svg
-                        or .png (8 pixels per module)
-`;
+/** Kept for callers that print the help text. */
+export const PAYLOAD_HELP = helpText(DEF);
 
 const FLAG_NAMES = ['ip', 'ble', 'wac', 'paired'] as const;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        category: { type: 'string' },
-        code: { type: 'string' },
-        id: { type: 'string' },
-        flags: { type: 'string' },
-        'product-data': { type: 'string' },
-        qr: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new CliError(`factory-station payload: ${(err as Error).message}\nRun 'factory-station payload --help' for the options.`, USAGE_EXIT);
-  }
-  if (values.help) {
-    io.stdout(PAYLOAD_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as Record<string, string | boolean | undefined>;
 
   const flags = parseFlags(typeof values.flags === 'string' ? values.flags : undefined);
   const category = parseCategory(values.category as string | undefined);

@@ -4,31 +4,41 @@ import { describeFsError, readInputFile } from '../../fs/index.ts';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import type { PoolManifest } from '../../../shared/station/manifest.ts';
-import { parseCliArgs } from '../args.ts';
-import { ProductionDb } from '../../station/db.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { DB_OPTION, INIT_DB_OPTION, openStationDb } from '../db-option.ts';
+import { VERSION } from '../version.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
 import { addManifestToPool } from '../../station/pool-import.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 import { Progress } from '../../batch/progress.ts';
 
-export const USAGE = `usage: factory-station pool import --profile P.json [--db FILE] MANIFEST.json
-       factory-station pool status --profile P.json [--db FILE]
-
-import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
+export const DEF: CommandDef = {
+  program: 'factory-station pool',
+  summary: "Add a batch manifest's identities to a product's pool, or show how many are left.",
+  synopsis: ['import --profile FILE [--db FILE] [--init-db] MANIFEST.json', 'status --profile FILE [--db FILE]'],
+  description: `import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
         them to the product's pool; identities whose setup code or setup ID the product already
         issued are skipped and listed by setup ID. Nothing is written (not even a new database)
         unless the whole manifest checks out.
 status  prints how many pool identities are left.
-
-The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
-`;
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.`,
+  args: { min: 1, max: 2, names: 'import MANIFEST.json or status' },
+  options: { profile: { type: 'string', arg: 'FILE', help: 'product profile (JSON); required' }, ...DB_OPTION, ...INIT_DB_OPTION },
+  examples: ['factory-station pool import --profile examples/fan/profile.json batch-out/homekit_manifest_12-05_10-00.json', 'factory-station pool status --profile examples/fan/profile.json'],
+  exitCodes: COMMON_EXIT_CODES,
+};
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCliArgs(argv, { profile: { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
-  if (values.help) return (io.stdout(USAGE), 0);
-  const [sub, manifestPath] = positionals;
-  if ((sub !== 'import' && sub !== 'status') || !values.profile || (sub === 'import' && !manifestPath)) throw new CliError(USAGE, 2);
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as { profile?: string };
+  const [sub, manifestPath] = parsed.positionals;
+  if (sub !== 'import' && sub !== 'status') throw new CliError(`pool: '${sub}' is not import or status (see factory-station pool --help)`, 2);
+  if (sub === 'import' && !manifestPath) throw new CliError('pool import: missing MANIFEST.json (see factory-station pool --help)', 2);
+  if (sub === 'status' && manifestPath) throw new CliError(`pool status: unexpected argument '${manifestPath}' (see factory-station pool --help)`, 2);
+  if (!values.profile) throw new CliError('pool: --profile FILE is required (see factory-station pool --help)', 2);
   let product;
   try {
     product = (await loadProfile(resolve(io.cwd, values.profile))).profile;
@@ -53,7 +63,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       progress.finish();
     }
   }
-  const db = ProductionDb.open(resolve(io.cwd, values.db ?? 'station.db'));
+  const db = openStationDb(io, parsed.values, `pool ${sub}`, { create: sub === 'import' });
   try {
     db.upsertProduct(product);
     if (manifest) {

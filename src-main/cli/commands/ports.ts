@@ -1,22 +1,27 @@
 // `factory-station ports [--watch] [--json] [--all] [--probe] [--interval MS]`
 // Lists serial ports that can reach an ESP chip (USB bridge recognised by VID:PID); with --watch
 // keeps running and reports plug / unplug until interrupted.
-import { parseArgs } from 'node:util';
 import { CliError, type CliIO } from '../io.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { VERSION } from '../version.ts';
 import { listPorts, PortWatcher, type ListingBinding, type PortDescription } from '../../flash/ports.ts';
 
-const HELP = `usage: factory-station ports [--watch] [--json] [--all] [--probe] [--interval MS]
-
-Lists serial ports whose USB bridge can put an ESP chip into download mode
-(Espressif USB-Serial/JTAG, CP210x, CH340/CH343/CH9102, FTDI, PL2303).
-
-  --all            also list ports without a recognised ESP bridge
-  --probe          open each ESP port briefly to report ports held by another program (busy)
-  --watch          keep running and report attached / detached ports (Ctrl-C to stop)
-  --interval MS    poll interval for --watch (default 1000)
-  --json           machine-readable output (with --watch: one JSON object per line)
-  -h, --help       this help
-`;
+export const DEF: CommandDef = {
+  program: 'factory-station ports',
+  summary: 'List the serial ports that can reach an ESP chip; with --watch, report plug and unplug.',
+  synopsis: ['[--watch] [--json] [--all] [--probe] [--interval MS]'],
+  description: `ESP-capable means a USB bridge that can put an ESP chip into download mode (Espressif
+USB-Serial/JTAG, CP210x, CH340/CH343/CH9102, FTDI, PL2303).`,
+  options: {
+    all: { type: 'boolean', help: 'also list ports without a recognised ESP bridge' },
+    probe: { type: 'boolean', help: 'open each ESP port briefly to report ports held by another program (busy)' },
+    watch: { type: 'boolean', help: 'keep running and report attached / detached ports (Ctrl-C to stop)' },
+    interval: { type: 'string', arg: 'MS', default: '1000', help: 'poll interval for --watch, in milliseconds' },
+    json: { type: 'boolean', help: 'machine-readable output (with --watch: one JSON object per line)' },
+  },
+  examples: ['factory-station ports', 'factory-station ports --watch --json'],
+  exitCodes: COMMON_EXIT_CODES,
+};
 
 export interface PortsDeps {
   binding?: ListingBinding;
@@ -32,28 +37,10 @@ function describe(p: PortDescription): string {
 }
 
 export async function run(argv: string[], io: CliIO, deps: PortsDeps = {}): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        watch: { type: 'boolean' },
-        json: { type: 'boolean' },
-        all: { type: 'boolean' },
-        probe: { type: 'boolean' },
-        interval: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new CliError(`ports: ${(err as Error).message}\n${HELP}`, 2);
-  }
-  if (values.help) {
-    io.stdout(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as { watch?: boolean; json?: boolean; all?: boolean; probe?: boolean; interval?: string };
   const intervalMs = values.interval === undefined ? 1000 : Number(values.interval);
   if (!Number.isInteger(intervalMs) || intervalMs < 50) throw new CliError(`ports: --interval must be a whole number of milliseconds >= 50, got '${values.interval}'`, 2);
   const includeAll = Boolean(values.all);

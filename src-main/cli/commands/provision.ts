@@ -2,50 +2,50 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../fs/index.ts';
+import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
-import { parseCliArgs } from '../args.ts';
-import { ProductionDb } from '../../station/db.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { DB_OPTION, INIT_DB_OPTION, openStationDb } from '../db-option.ts';
+import { VERSION } from '../version.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station } from '../../station/station.ts';
 import { VirtualChipRegistry, CHIP_KINDS, type VirtualChip, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 
-export const USAGE = `usage: factory-station provision --profile P.json --port PATH|virtual:esp32 [options]
+export const DEF: CommandDef = {
+  program: 'factory-station provision',
+  summary: 'Provision the unit on a serial port: identity reserved, factory NVS flashed and verified, label written.',
+  synopsis: ['--profile FILE --port PORT [options]'],
+  description: `Reads the unit's MAC, reserves a fresh HomeKit identity for it in the production database (or
+finds the one it already has), builds and flashes its factory NVS image, verifies it, records it
+and writes its label (SVG + PDF). The setup code is never printed in the human output: it is on
+the label (and in the database); --json includes it only with --show-code. The unit is recorded
+'done' once its label files are written (the files are the CLI's deliverable).
+The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.`,
+  options: {
+    profile: { type: 'string', arg: 'FILE', help: 'product profile (JSON); required' },
+    port: { type: 'string', arg: 'PORT', help: 'serial port (/dev/ttyUSB0, COM3), or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3; required' },
+    ...DB_OPTION,
+    ...INIT_DB_OPTION,
+    'label-out': { type: 'string', arg: 'DIR', default: './labels', help: 'where the label SVG + PDF go' },
+    reflash: { type: 'boolean', help: 'confirm re-flashing a unit that already holds an identity (its own identity)' },
+    pool: { type: 'boolean', help: 'take the identity from the imported pool instead of generating one' },
+    operator: { type: 'string', arg: 'NAME', default: '$USER', help: 'recorded with the unit' },
+    station: { type: 'string', arg: 'NAME', default: 'this host name', help: 'recorded with the unit' },
+    'virtual-state': { type: 'string', arg: 'FILE', help: 'virtual ports: load/save the virtual chip (chip, MAC, flash) so it can be re-plugged' },
+    verify: { type: 'string', arg: 'md5|readback', default: "the profile's, else md5", help: 'how the write is verified' },
+    json: { type: 'boolean', help: 'print one JSON object (no setup code unless --show-code)' },
+    'show-code': { type: 'boolean', help: 'with --json: include the setup code (for a label printing pipeline)' },
+  },
+  examples: ['factory-station provision --profile examples/fan/profile.json --port /dev/ttyUSB0', 'factory-station provision --profile examples/fan/profile.json --port virtual:esp32c3 --virtual-state unit1.json'],
+  exitCodes: { ...COMMON_EXIT_CODES, 1: 'failed (stage, message and next step on stderr)', 3: 'the unit already holds a completed identity: run again with --reflash' },
+};
 
-Provisions the unit on PATH: reads its MAC, reserves a fresh HomeKit identity for it in the
-production database (or finds the one it already has), builds and flashes its factory NVS image,
-verifies it, records it and writes its label (SVG + PDF). The setup code is never printed in the
-human output: it is on the label (and in the database); --json includes it only with --show-code.
-The unit is recorded 'done' once its label files are written (the files are the CLI's deliverable).
-
-exit codes: 0 done, 1 failed (stage, message and next step on stderr), 2 bad usage,
-            3 the unit already holds a completed identity: run again with --reflash
-
-options:
-  --profile FILE        product profile (JSON)
-  --port PATH           serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
-  --db FILE             production database (default ./station.db)
-  --label-out DIR       where the label PDF goes (default ./labels)
-  --reflash             confirm re-flashing a unit that already holds an identity (its own identity)
-  --pool                take the identity from the imported pool instead of generating one
-  --operator NAME       recorded with the unit (default $USER)
-  --station NAME        recorded with the unit (default: host name)
-  --virtual-state FILE  virtual ports: load/save the virtual chip (MAC + flash) so it can be re-plugged
-  --verify md5|readback  how the write is verified (default: the profile's, else md5)
-  --json                print one JSON object (no setup code unless --show-code)
-  --show-code           with --json: include the setup code (for a label printing pipeline)
-  -h, --help            show this help
-
-The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.
-`;
-
-const OPTIONS = {
-  profile: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'label-out': { type: 'string' },
-  reflash: { type: 'boolean' }, pool: { type: 'boolean' }, operator: { type: 'string' }, station: { type: 'string' },
-  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, 'show-code': { type: 'boolean' }, verify: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** The station's next steps speak of the app's buttons; on the command line it is the command again. */
+function cliNextStep(text: string): string {
+  return text.replace(/press Retry/gi, 'run the same command again').replace(/press Provision/gi, 'run provision');
+}
 
 interface VirtualState { chip: VirtualChipKind; mac: string }
 
@@ -53,12 +53,26 @@ async function loadVirtualChip(registry: VirtualChipRegistry, port: string, stat
   const kind = port.slice('virtual:'.length) as VirtualChipKind;
   if (!CHIP_KINDS.includes(kind)) throw new CliError(`--port ${port}: unknown virtual chip (virtual:esp32, virtual:esp32s3 or virtual:esp32c3)`, 2);
   if (statePath && existsSync(statePath)) {
-    const state = JSON.parse(await readFile(statePath, 'utf8')) as VirtualState;
+    const state = readVirtualState(statePath, await readFile(statePath, 'utf8'));
+    if (state.chip !== kind) throw new CliError(`--virtual-state ${statePath} holds an ${state.chip}, but --port is virtual:${kind}: use --port virtual:${state.chip} or another state file`, 2);
     const chip = registry.create(port, { chip: state.chip, mac: state.mac, pacing: false });
     if (existsSync(`${statePath}.flash`)) chip.flash.set(new Uint8Array(await readFile(`${statePath}.flash`)));
     return chip;
   }
   return registry.create(port, { chip: kind, pacing: false });
+}
+
+function readVirtualState(path: string, text: string): VirtualState {
+  let state: Partial<VirtualState>;
+  try {
+    state = JSON.parse(text) as Partial<VirtualState>;
+  } catch (err) {
+    throw new CliError(`--virtual-state ${path}: not a virtual chip state file (JSON: ${(err as Error).message})`, 1);
+  }
+  if (!CHIP_KINDS.includes(state?.chip as VirtualChipKind) || typeof state.mac !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(state.mac)) {
+    throw new CliError(`--virtual-state ${path}: not a virtual chip state file (needs "chip": ${CHIP_KINDS.join('|')} and "mac")`, 1);
+  }
+  return state as VirtualState;
 }
 
 /**
@@ -71,10 +85,12 @@ function saveVirtualChip(chip: VirtualChip, statePath: string): void {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCliArgs(argv, OPTIONS, USAGE);
-  if (values.help) return (io.stdout(USAGE), 0);
-  if (!values.profile) throw new CliError(`provision: --profile is required\n${USAGE}`, 2);
-  if (!values.port) throw new CliError(`provision: --port is required\n${USAGE}`, 2);
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as Record<string, string | undefined> & { reflash?: boolean; pool?: boolean; json?: boolean; 'show-code'?: boolean };
+  if (!values.profile) throw new CliError('provision: --profile FILE is required (see factory-station provision --help)', 2);
+  if (!values.port) throw new CliError('provision: --port PORT is required (see factory-station provision --help)', 2);
   if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') throw new CliError(`provision: --verify must be md5 or readback`, 2);
   if (values['show-code'] && !values.json) throw new CliError('provision: --show-code only goes with --json (the human output never shows the code)', 2);
   const at = (p: string) => resolve(io.cwd, p);
@@ -89,11 +105,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const registry = new VirtualChipRegistry();
   const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
   const chip = port.startsWith('virtual:') ? await loadVirtualChip(registry, port, statePath) : undefined;
-  const db = ProductionDb.open(at(values.db ?? 'station.db'));
+  const db = openStationDb(io, parsed.values, 'provision', { create: true });
   try {
     const station = new Station({
-      db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? (io.env.HOSTNAME || 'station'),
-      operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
+      db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? hostname(),
+      operator: values.operator ?? (io.env.USER || userInfo().username || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
       verify: values.verify as 'md5' | 'readback' | undefined,
     });
     // 'record' is entered after verification and before the database says 'verified'.
@@ -128,7 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (!values.json) io.stderr(`unit ${outcome.mac} already holds setup ID ${outcome.setupId}: run again with --reflash to re-flash its own identity\n`);
       return 3;
     }
-    if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${outcome.nextStep}\n`);
+    if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${cliNextStep(outcome.nextStep)}\n`);
     return 1;
   } finally {
     db.close();
