@@ -196,7 +196,9 @@ export class PortPipeline {
 
       this.enter('label', 'Making the label');
       const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit, ctx.labelDir);
-      this.unit = ctx.db.setStatus(this.unit.id, ctx.labelCompletes === 'done' ? 'done' : 'label-pending');
+      this.unit = ctx.db.setStatus(this.unit.id, 'label-pending');
+      // The CLI's deliverable is the label file itself: written = printed (the count says so in history).
+      if (ctx.labelCompletes === 'done') this.unit = ctx.db.markLabelPrinted(this.unit.id);
       const reflashed = reserved.existing && finished;
       ctx.move(ctx.labelCompletes === 'done' ? 'done' : 'label-pending', { percent: 100, message: ctx.labelCompletes === 'done' ? 'Done' : 'Label to print' });
       this.phase = ctx.labelCompletes === 'done' ? 'done' : 'label-pending';

@@ -2,10 +2,11 @@
 // --show-code), exit codes for done / re-plug / failure / bad usage, virtual state between runs.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIO } from '../../src-main/cli/io.ts';
 import { run as provision } from '../../src-main/cli/commands/provision.ts';
+import { run as history } from '../../src-main/cli/commands/history.ts';
 import { runCommand } from '../../src-main/cli/io.ts';
 import { createDemoProfile } from '../../src-main/station/profile-file.ts';
 import { ProductionDb } from '../../src-main/station/db.ts';
@@ -15,9 +16,10 @@ import { randomMac, setupDataOnFlash } from './helpers.ts';
 
 beforeAll(() => useOpenSslModPow());
 
-async function cli(dir: string, args: string[]) {
+async function cli(dir: string, args: string[], verb: 'provision' | 'history' = 'provision') {
   const io = memoryIO(dir);
-  const code = await runCommand(io, () => provision(args, io));
+  const run = verb === 'provision' ? provision : history;
+  const code = await runCommand(io, () => run(args, io));
   return { code, out: io.out, err: io.err };
 }
 
@@ -35,6 +37,8 @@ describe('factory-station provision', () => {
     const unit = db.findByMac('demo-smart-plug', mac)!;
     db.close();
     expect(unit.status).toBe('done'); // CLI: the label file is the deliverable
+    expect(unit.labelPrintCount).toBe(1); // … so history counts it as printed
+    expect(unit.station).toBe(hostname()); // not "station" ($HOSTNAME is not exported to programs)
     const all = first.out + first.err;
     expect(all).not.toContain(formatSetupCode(unit.setupCode));
     expect(all).not.toContain(unit.setupCode);
@@ -70,6 +74,25 @@ describe('factory-station provision', () => {
     const db2 = ProductionDb.open(join(dir, 'st.db'));
     expect(db2.listUnits({ mac })).toHaveLength(1);
     db2.close();
+
+    // a state file for another chip than the port's is refused, naming both
+    const wrongChip = await cli(dir, ['--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--virtual-state', 'chip.json', '--db', 'st.db']);
+    expect(wrongChip.code).toBe(2);
+    expect(wrongChip.err).toBe(`--virtual-state ${join(dir, 'chip.json')} holds an esp32c3, but --port is virtual:esp32: use --port virtual:esp32c3 or another state file\n`);
+    // a damaged state file is named
+    writeFileSync(join(dir, 'bad.json'), '{ chip: ');
+    const broken = await cli(dir, ['--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--virtual-state', 'bad.json', '--db', 'st.db']);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(new RegExp(`^--virtual-state ${join(dir, 'bad.json').replace(/[/.]/g, '\\$&')}: not a virtual chip state file \\(JSON: `));
+    // a --db in a folder that does not exist: refused, nothing created
+    const typo = await cli(dir, [...base.slice(0, 6), '--db', 'nowhere/fan.db']);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toMatch(/--db .*nowhere\/fan\.db does not exist, nor does its folder .*: check the path, or add --init-db/);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+    // history on something that is not a database names it, and leaves it alone
+    const hist = await cli(dir, ['--db', 'demo-profile.json'], 'history');
+    expect(hist.code).toBe(1);
+    expect(hist.err).toBe(`history: ${join(dir, 'demo-profile.json')}: not a station database (not an SQLite file)\n`);
   });
 
   it('a failing unit: exit 1, stage + readable message + next step, no stack trace', async () => {
