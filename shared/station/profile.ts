@@ -48,12 +48,52 @@ export class ProfileError extends Error {
 
 type Obj = Record<string, unknown>;
 
+/** The fields a profile may have, in the order the reference (docs/profile.md) lists them. */
+export const PROFILE_FIELDS = ['$schema', 'description', 'schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'scanBack', 'lock'] as const;
+
+/** What each object field looks like, for the message when it is something else. */
+const OBJECT_EXAMPLES: Readonly<Record<string, string>> = {
+  '': '{ "schema": 1, "id": "my-fan", "productName": "My Fan", "category": 3, "nvs": { "size": "0x6000" }, "firmware": { "partitionTable": "partitions.csv" }, "label": { "size": "40x30" } }',
+  flags: '{ "ip": true, "ble": false, "wac": true }',
+  nvs: '{ "size": "0x6000", "version": 2, "layout": "homekit" }',
+  encryption: '{ "keysFile": "keys/nvs_keys.bin" }',
+  customData: '{ "csv": "custom-data.csv" }',
+  firmware: '{ "partitionTable": "partitions.csv", "flasherArgs": "build/flasher_args.json" }',
+  label: '{ "size": "40x30", "showProductName": true, "showMac": true }',
+  'label.size': '"40x30" or { "widthMm": 40, "heightMm": 30 }',
+  'label.logo': '{ "dataUrl": "data:image/png;base64,…", "widthMm": 10, "heightMm": 5 }',
+  printer: '{ "mode": "print", "name": "Zebra_ZD421" } or { "mode": "pdf" }',
+  lock: '(set by the app: Settings → Engineer PIN)',
+};
+
+/**
+ * A size or offset as the partition CSV writes it: a number, or text in decimal, 0x… hex or with a
+ * K / M suffix ("0x6000", "24K", "24576"). Undefined when it is neither.
+ */
+export function parseProfileSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  const m = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)\s*([km])?$/i.exec(t);
+  if (!m) return undefined;
+  const base = Number(m[1]!.toLowerCase());
+  if (!Number.isSafeInteger(base)) return undefined;
+  const unit = m[2]?.toLowerCase() === 'k' ? 1024 : m[2]?.toLowerCase() === 'm' ? 1024 * 1024 : 1;
+  return base * unit;
+}
+
 /** Checks an untrusted JSON value and returns a typed profile; throws ProfileError naming the field. */
 export function validateProfile(json: unknown, source = 'profile'): ProductProfile {
   const fail = (path: string, detail: string): never => {
     throw new ProfileError(path, detail, source);
   };
-  const obj = (v: unknown, path: string): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : fail(path, 'must be an object'));
+  const obj = (v: unknown, path: string): Obj =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : fail(path, OBJECT_EXAMPLES[path] ? `must be an object like ${OBJECT_EXAMPLES[path]}` : 'must be an object');
+  /** A size given as a number or as partition-CSV text ("0x6000", "24K"). */
+  const size = (v: unknown, path: string, min: number, max: number): number => {
+    const n = parseProfileSize(v);
+    return n !== undefined && n >= min && n <= max ? n : fail(path, `must be a size from 0x${min.toString(16)} to 0x${max.toString(16)} bytes: a number, or text like "0x6000" or "24K"`);
+  };
   const str = (v: unknown, path: string, max = 200): string =>
     typeof v === 'string' && v.length > 0 && v.length <= max ? v : fail(path, `must be a non-empty string of at most ${max} characters`);
   const int = (v: unknown, path: string, min: number, max: number): number =>
@@ -87,7 +127,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
 
   const nvsIn = only(obj(p.nvs, 'nvs'), 'nvs', ['size', 'version', 'layout']);
   const nvs = {
-    size: int(nvsIn.size, 'nvs.size', 0x3000, 0x100000),
+    size: size(nvsIn.size, 'nvs.size', 0x3000, 0x100000),
     version: oneOf(nvsIn.version ?? 2, 'nvs.version', [1, 2] as const),
     layout: oneOf(nvsIn.layout ?? 'homekit', 'nvs.layout', ['upstream', 'homekit'] as const),
   };
@@ -104,7 +144,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const fw = only(obj(p.firmware, 'firmware'), 'firmware', ['partitionTable', 'flasherArgs', 'tableOffset']);
   const firmware: ProductProfile['firmware'] = { partitionTable: str(fw.partitionTable, 'firmware.partitionTable', 1024) };
   if (fw.flasherArgs !== undefined) firmware.flasherArgs = str(fw.flasherArgs, 'firmware.flasherArgs', 1024);
-  if (fw.tableOffset !== undefined) firmware.tableOffset = int(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
+  if (fw.tableOffset !== undefined) firmware.tableOffset = size(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
 
   const expectedChip = p.expectedChip === undefined ? undefined : oneOf(p.expectedChip, 'expectedChip', ['esp32', 'esp32s3', 'esp32c3'] as const);
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
@@ -127,8 +167,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
     lock = { pinHash };
   }
 
-  const known = new Set(['schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'scanBack', 'lock', '$schema', 'description']);
-  for (const k of Object.keys(p)) if (!known.has(k)) fail(k, 'unknown field');
+  for (const k of Object.keys(p)) if (!(PROFILE_FIELDS as readonly string[]).includes(k)) fail(k, `unknown field (allowed: ${PROFILE_FIELDS.join(', ')})`);
 
   return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, label, printer, scanBack: scanBack || undefined, lock });
 }
@@ -139,6 +178,8 @@ interface FieldChecks {
   bool: (v: unknown, path: string) => boolean | undefined;
   oneOf: <T extends string | number>(v: unknown, path: string, allowed: readonly T[]) => T;
 }
+
+const LABEL_SIZE_HINT = `must be one of ${Object.keys(LABEL_PRESETS).map((k) => JSON.stringify(k)).join(', ')} or { "widthMm": W, "heightMm": H } with W and H above 0, at most 300 mm`;
 
 const LABEL_FIELDS = ['size', 'codeStyle', 'showProductName', 'showSerial', 'showMac', 'showUnit', 'logo', 'marginMm', 'minModuleMm', 'minCodeFontMm', 'maxCodeFontMm', 'textFontMm', 'errorCorrectionLevel', 'printerDpi'] as const;
 
@@ -182,9 +223,9 @@ function validateLabel(v: unknown, productName: string, fail: (path: string, det
   }
   const size = spec.size;
   if (typeof size === 'string') {
-    if (!Object.hasOwn(LABEL_PRESETS, size)) fail('label.size', `must be one of ${Object.keys(LABEL_PRESETS).join(', ')} or { widthMm, heightMm }`);
+    if (!Object.hasOwn(LABEL_PRESETS, size)) fail('label.size', LABEL_SIZE_HINT);
   } else if (!size || typeof size !== 'object' || !(size.widthMm > 0 && size.widthMm <= 300) || !(size.heightMm > 0 && size.heightMm <= 300)) {
-    fail('label.size', 'must be a preset name or { widthMm, heightMm } between 0 and 300 mm');
+    fail('label.size', LABEL_SIZE_HINT);
   }
   // Worst-case sample text: overflow is an error now, at profile time, never a clipped print.
   let problems: string[];
