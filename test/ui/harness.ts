@@ -16,6 +16,8 @@ export const RENDERER_ROOT = 'out/renderer';
 
 /** Serves out/renderer (and live label pages) like the station:// protocol handler does. */
 export async function serveRenderer(labelPages: LabelPageStore, root = RENDERER_ROOT): Promise<{ server: Server; base: string }> {
+  // Fail at once, saying why, instead of each UI test waiting out its timeout on a blank page.
+  if (!existsSync(join(root, 'index.html'))) throw new Error(`${root}/index.html is missing: run \`npm run build\` (npm test builds it first)`);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
@@ -102,7 +104,6 @@ export interface UiSession {
  * when the renderer was not built.
  */
 export async function openUi(handlers: StationHandlers, subscribe: (push: (e: AppEvent) => void) => void, viewport = { width: 1366, height: 768 }): Promise<UiSession> {
-  if (!existsSync(join(RENDERER_ROOT, 'index.html'))) throw new Error(`${RENDERER_ROOT}/index.html is missing: run \`npm run build\` (npm test builds it first)`);
   const labelPages = new LabelPageStore();
   const { server, base } = await serveRenderer(labelPages);
   const context = await launchChromium();
