@@ -14,6 +14,7 @@ const SLOW = [
   'test/batch/batch-200.test.ts',
   'test/batch/interrupt.test.ts',
   'test/batch/resume.test.ts',
+  'test/readme/commands.test.ts',
 ];
 
 export default defineConfig({

@@ -2,8 +2,8 @@
 // ESP chip's download mode, which are held by another program, and a polling watcher for
 // plug / unplug. The binding is injectable so tests run against the mock or virtual binding.
 import { EventEmitter } from 'node:events';
-import { readdirSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BindingInterface, PortInfo } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { SerialPort } from 'serialport';
 import { classifyUsbBridge, normalizeUsbId, type UsbBridge } from './usb-ids.ts';
@@ -90,10 +90,58 @@ export function defaultBinding(): BindingInterface {
   return SerialPort.binding as unknown as BindingInterface;
 }
 
+/**
+ * USB serial devices read straight from Linux's sysfs, for systems without udev's `udevadm` (which
+ * serialport's own listing runs): containers, minimal installs. Same fields as serialport reports.
+ */
+export function linuxSysfsPorts(root = '/sys/class/tty'): PortInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(root).filter((n) => /^tty(USB|ACM)\d+$/.test(n));
+  } catch {
+    return [];
+  }
+  const read = (dir: string, file: string) => {
+    try {
+      return readFileSync(join(dir, file), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return names.sort().map((name) => {
+    let usb: string | undefined;
+    try {
+      for (let d = realpathSync(join(root, name, 'device')); d !== dirname(d); d = dirname(d)) if (existsSync(join(d, 'idVendor'))) (usb = d), (d = '/');
+    } catch {
+      // a device that vanished while we looked
+    }
+    return {
+      path: `/dev/${name}`,
+      manufacturer: usb && read(usb, 'manufacturer'),
+      serialNumber: usb && read(usb, 'serial'),
+      pnpId: undefined,
+      locationId: undefined,
+      vendorId: usb && read(usb, 'idVendor'),
+      productId: usb && read(usb, 'idProduct'),
+    };
+  });
+}
+
+/** serialport's listing, or sysfs on a Linux without udevadm (its listing would fail). */
+async function listInfos(binding: ListingBinding, usingDefault: boolean): Promise<PortInfo[]> {
+  try {
+    return await binding.list();
+  } catch (err) {
+    const missingUdevadm = (err as NodeJS.ErrnoException).code === 'ENOENT' && /udevadm/.test(String((err as Error).message));
+    if (usingDefault && process.platform === 'linux' && missingUdevadm) return linuxSysfsPorts();
+    throw err;
+  }
+}
+
 /** Lists ports, ESP-capable ones first (then by path). Never throws for a busy port. */
 export async function listPorts(options: ListPortsOptions = {}): Promise<PortDescription[]> {
   const binding = options.binding ?? defaultBinding();
-  const infos = await binding.list();
+  const infos = await listInfos(binding, options.binding === undefined);
   const locations = infos.some((i) => !i.locationId) ? (options.locations ?? linuxUsbLocations)() : undefined;
   let ports = infos.map((i) => describePort(i, locations));
   if (options.includeAll === false) ports = ports.filter((p) => p.espCapable);
@@ -194,7 +242,7 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
   }
 
   private async snapshot(): Promise<PortDescription[]> {
-    return listPorts({ binding: this.binding, includeAll: !this.options.espOnly, locations: this.options.locations });
+    return listPorts({ binding: this.options.binding, includeAll: !this.options.espOnly, locations: this.options.locations });
   }
 
   private schedule(): void {

@@ -4,7 +4,7 @@ import { classifyUsbBridge, normalizeUsbId } from '../../src-main/flash/usb-ids.
 import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describePort, linuxUsbLocations, listPorts, PortWatcher, type PortDescription } from '../../src-main/flash/ports.ts';
+import { describePort, linuxSysfsPorts, linuxUsbLocations, listPorts, PortWatcher, type PortDescription } from '../../src-main/flash/ports.ts';
 import { VirtualChipRegistry, createVirtualBinding } from '../../src-main/virtual-chip/index.ts';
 import { MockBinding } from './helpers.ts';
 
@@ -163,6 +163,24 @@ describe('PortWatcher', () => {
       '/dev/ttyUSB3': 'pci-0000:00:14.0-usb-0:2.3:1.0-port0',
       '/dev/ttyUSB4': undefined,
     });
+  });
+
+  it('lists USB serial devices from sysfs when udevadm is missing (vendor, product, serial from the USB device)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hkfs-sysfs-'));
+    const usb = join(root, 'devices/pci0000:00/usb1/1-2');
+    mkdirSync(join(usb, '1-2:1.0/ttyUSB0'), { recursive: true });
+    writeFileSync(join(usb, 'idVendor'), '10c4\n');
+    writeFileSync(join(usb, 'idProduct'), 'ea60\n');
+    writeFileSync(join(usb, 'serial'), '0001\n');
+    writeFileSync(join(usb, 'manufacturer'), 'Silicon Labs\n');
+    mkdirSync(join(root, 'class/tty/ttyUSB0'), { recursive: true });
+    symlinkSync(join(usb, '1-2:1.0/ttyUSB0'), join(root, 'class/tty/ttyUSB0/device'));
+    mkdirSync(join(root, 'class/tty/ttyS0'));
+    expect(linuxSysfsPorts(join(root, 'class/tty'))).toEqual([
+      { path: '/dev/ttyUSB0', manufacturer: 'Silicon Labs', serialNumber: '0001', pnpId: undefined, locationId: undefined, vendorId: '10c4', productId: 'ea60' },
+    ]);
+    expect(describePort(linuxSysfsPorts(join(root, 'class/tty'))[0]!).bridge?.family).toBe('CP210x');
+    expect(linuxSysfsPorts(join(root, 'nothing'))).toEqual([]);
   });
 
   it('reads Linux by-path links (device path → physical name)', () => {
