@@ -9,6 +9,7 @@ import { loadProfile } from '../../station/profile-file.ts';
 import { Station } from '../../station/station.ts';
 import { VirtualChipRegistry, CHIP_KINDS, type VirtualChip, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
+import { printProvisionedLabel, withZplPrinter, type ZplLabelOutcome } from '../zpl-printer-option.ts';
 
 export const USAGE = `usage: factory-station provision --profile P.json --port PATH|virtual:esp32 [options]
 
@@ -16,16 +17,21 @@ Provisions the unit on PATH: reads its MAC, reserves a fresh HomeKit identity fo
 production database (or finds the one it already has), builds and flashes its factory NVS image,
 verifies it, records it and writes its label (SVG + PDF). The setup code is never printed in the
 human output: it is on the label (and in the database); --json includes it only with --show-code.
-The unit is recorded 'done' once its label files are written (the files are the CLI's deliverable).
+The unit is recorded 'done' once its label files are written (the files are the CLI's deliverable);
+with --printer, once the label printer confirms the label.
 
 exit codes: 0 done, 1 failed (stage, message and next step on stderr), 2 bad usage,
-            3 the unit already holds a completed identity: run again with --reflash
+            3 the unit already holds a completed identity: run again with --reflash,
+            4 provisioned, but the label printer did not confirm the label (the unit stays
+              "label pending"; reprint with factory-station label --unit N --printer …)
 
 options:
   --profile FILE        product profile (JSON)
   --port PATH           serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
   --db FILE             production database (default ./station.db)
   --label-out DIR       where the label PDF goes (default ./labels)
+  --printer zpl://HOST[:PORT]  also print the label on this ZPL label printer (port 9100 by
+                        default) and wait for its confirmation; the unit is done only then
   --reflash             confirm re-flashing a unit that already holds an identity (its own identity)
   --pool                take the identity from the imported pool instead of generating one
   --operator NAME       recorded with the unit (default $USER)
@@ -40,7 +46,7 @@ options:
 const OPTIONS = {
   profile: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'label-out': { type: 'string' },
   reflash: { type: 'boolean' }, pool: { type: 'boolean' }, operator: { type: 'string' }, station: { type: 'string' },
-  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, 'show-code': { type: 'boolean' }, verify: { type: 'string' },
+  'virtual-state': { type: 'string' }, json: { type: 'boolean' }, 'show-code': { type: 'boolean' }, verify: { type: 'string' }, printer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,6 +92,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof ProfileError) throw new CliError(err.message, 1);
     throw err;
   }
+  if (values.printer !== undefined) loaded = withZplPrinter(loaded, values.printer, 'provision');
+  const zplPrinter = loaded.profile.printer?.mode === 'zpl' && values.printer !== undefined ? loaded.profile.printer : undefined;
   const port = values.port;
   const registry = new VirtualChipRegistry();
   const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
@@ -94,7 +102,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const station = new Station({
       db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? (io.env.HOSTNAME || 'station'),
-      operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
+      operator: values.operator ?? (io.env.USER || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: zplPrinter ? 'pending' : 'done',
       verify: values.verify as 'md5' | 'readback' | undefined,
     });
     // 'record' is entered after verification and before the database says 'verified'.
@@ -110,10 +118,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     });
     const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
     if (chip && statePath) saveVirtualChip(chip, statePath);
+    let printed: ZplLabelOutcome | undefined;
+    if (outcome.kind === 'done' && zplPrinter) printed = await printProvisionedLabel(station, outcome.result.unit.id, zplPrinter);
     if (values.json) {
       const body = outcome.kind === 'done'
         ? {
-            ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            ok: true, unit: printed ? station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            ...(printed ? { printed: printed.status === 'printed' ? { status: 'printed', printer: printed.printer } : printed } : {}),
             warnings: outcome.result.warnings, ...(values['show-code'] ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
           }
         : { ok: false, ...outcome };
@@ -123,6 +134,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const u = outcome.result.unit;
       if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}; label: ${outcome.result.labelPdfPath}\n`);
       for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
+      if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
+      if (printed?.status === 'failed') {
+        if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${values.db}` : ''}\n`);
+        return 4;
+      }
       return 0;
     }
     if (outcome.kind === 'needs-confirmation') {
