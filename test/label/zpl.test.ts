@@ -5,7 +5,7 @@
 // the pixel-fidelity QR (^GF) decoded from its bytes by jsQR; escaping and refusals.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { layoutLabel, LabelLayoutError, type LabelData, type LabelPreset, type LabelSpec } from '../../shared/label/layout.ts';
+import { layoutLabel, LabelLayoutError, validateLabelSpec, WORST_CASE_UNIT_LINE, type LabelData, type LabelPreset, type LabelSpec } from '../../shared/label/layout.ts';
 import { setupCodeInPayload } from '../../shared/label/label-data.ts';
 import { renderLabelZpl, zplLayoutDpi, type ZplDpi } from '../../shared/label/zpl.ts';
 import { decodeQr, inkBox, crop } from './raster.ts';
@@ -105,6 +105,51 @@ function review(format: ZplFormat, g: (typeof GOLDEN)[number]) {
   expect(texts.map((t) => t.origin.y)).toEqual([...texts.map((t) => t.origin.y)].sort((a, b) => a - b));
 }
 
+interface PrintedExpectation {
+  widthMm: number;
+  heightMm: number;
+  perMm: number;
+  /** The symbol's top-left corner and side in dots, and its quiet zone. */
+  symbol: readonly [number, number];
+  side: number;
+  quiet: number;
+  /** The text area in dots. */
+  area: { x0: number; x1: number; y0: number; y1: number };
+  payload: string;
+}
+
+/** Prints `zpl` with the independent interpreter and checks the QR and where every other dot of ink is. */
+async function checkPrinted(zpl: string, e: PrintedExpectation) {
+  const img = await renderZpl(zpl, e.widthMm, e.heightMm, e.perMm);
+  expect([img.width, img.height]).toEqual([Math.round(e.widthMm * e.perMm), Math.round(e.heightMm * e.perMm)]);
+  expect(decodeQr(img)).toBe(e.payload);
+  const [sx, sy] = e.symbol;
+  const { side, quiet, area } = e;
+  // The symbol's ink, and nothing else, in the quiet-zone box.
+  const qrInk = inkBox(img, Math.max(0, sx - quiet), Math.max(0, sy - quiet), Math.min(img.width, sx + side + quiet), Math.min(img.height, sy + side + quiet));
+  expect(qrInk).toEqual({ minX: sx, minY: sy, maxX: sx + side - 1, maxY: sy + side - 1 });
+  // Every other dot of ink is inside the text area (beside or under the QR): no line overflows or wraps out.
+  const stray: string[] = [];
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const inQuiet = x >= sx - quiet && x < sx + side + quiet && y >= sy - quiet && y < sy + side + quiet;
+      const inArea = x >= area.x0 - 1 && x <= area.x1 && y >= area.y0 - 1 && y <= area.y1;
+      if (!inQuiet && !inArea && img.data[(y * img.width + x) * 4]! < 128) stray.push(`${x},${y}`);
+    }
+  }
+  expect(stray).toEqual([]);
+  // Each text line is one line on its baseline: ink just above the baseline, and none higher than
+  // its capitals between it and the line above (a wrapped line would print a line higher).
+  let above = area.y0;
+  for (const t of readZpl(zpl).fields.filter((f) => f.font)) {
+    const h = t.font!.height;
+    expect(inkBox(img, area.x0, t.origin.y - Math.round(h / 2), area.x1, t.origin.y), t.text).not.toBeNull();
+    const ink = inkBox(img, area.x0, above, area.x1, t.origin.y)!;
+    expect(ink.minY, t.text).toBeGreaterThanOrEqual(t.origin.y - Math.ceil(0.85 * h));
+    above = t.origin.y + Math.ceil(0.3 * h);
+  }
+}
+
 describe('golden ZPL files (two sizes × 203 / 300 dpi)', () => {
   for (const g of GOLDEN) {
     it(`${g.file}: the renderer's output, reviewed field by field`, () => {
@@ -114,36 +159,10 @@ describe('golden ZPL files (two sizes × 203 / 300 dpi)', () => {
     });
 
     it(`${g.file}: an independent ZPL interpreter prints a QR that decodes to the payload, where the layout put it; text stays in its area`, async () => {
-      const format = readZpl(fixture(g.file));
       const [w, h] = g.size.split('x').map(Number) as [number, number];
-      const img = await renderZpl(fixture(g.file), w, h, g.perMm);
-      expect([img.width, img.height]).toEqual([g.pw, g.ll]);
-      expect(decodeQr(img)).toBe(DATA.setupPayload);
-      const side = VERSION1_MODULES * g.mag;
-      const [sx, sy] = g.symbol;
-      const quiet = 4 * g.mag;
-      // The symbol's ink, and nothing else, in the quiet-zone box.
-      const qrInk = inkBox(img, Math.max(0, sx - quiet), Math.max(0, sy - quiet), Math.min(g.pw, sx + side + quiet), Math.min(g.ll, sy + side + quiet));
-      expect(qrInk).toEqual({ minX: sx, minY: sy, maxX: sx + side - 1, maxY: sy + side - 1 });
-      // Every other dot of ink is inside the text area (beside or under the QR).
-      const [ax, aw] = g.area;
       const layout = layoutFor(g.size, g.dpi);
-      const ay0 = Math.floor(layout.textArea.yMm * g.perMm);
-      const ay1 = Math.ceil((layout.textArea.yMm + layout.textArea.heightMm) * g.perMm);
-      const stray: string[] = [];
-      for (let y = 0; y < img.height; y++) {
-        for (let x = 0; x < img.width; x++) {
-          const inQuiet = x >= sx - quiet && x < sx + side + quiet && y >= sy - quiet && y < sy + side + quiet;
-          const inArea = x >= ax - 1 && x <= ax + aw && y >= ay0 - 1 && y <= ay1;
-          if (!inQuiet && !inArea && img.data[(y * img.width + x) * 4]! < 128) stray.push(`${x},${y}`);
-        }
-      }
-      expect(stray).toEqual([]);
-      // Each text line has ink just above its baseline (drawn where the layout says, one line each).
-      for (const t of format.fields.filter((f) => f.font)) {
-        const band = inkBox(img, ax, t.origin.y - Math.round(t.font!.height / 2), ax + aw, t.origin.y);
-        expect(band, t.text).not.toBeNull();
-      }
+      const area = { x0: g.area[0], x1: g.area[0] + g.area[1], y0: Math.floor(layout.textArea.yMm * g.perMm), y1: Math.ceil((layout.textArea.yMm + layout.textArea.heightMm) * g.perMm) };
+      await checkPrinted(fixture(g.file), { widthMm: w, heightMm: h, perMm: g.perMm, symbol: g.symbol, side: VERSION1_MODULES * g.mag, quiet: 4 * g.mag, area, payload: DATA.setupPayload });
     });
   }
 });
@@ -199,6 +218,30 @@ describe('the QR as the preview\'s own bitmap (pixel fidelity)', () => {
 });
 
 describe('renderLabelZpl', () => {
+  it('the widest texts a profile accepts stay on one line inside the text area when printed', async () => {
+    const mac = 'DD:DD:DD:DD:DD:DD';
+    for (const size of ['40x30', '25x25', '50x25'] as const) {
+      for (const dpi of [203, 300] as const) {
+        // The longest name the layout still fits (Helvetica widths), as a profile check would allow.
+        let name = 'Outdoor Smart Plug Pro Max with Energy Monitor';
+        while (validateLabelSpec({ size, ...SPEC, printerDpi: zplLayoutDpi(dpi) }, { productName: name, mac, unit: WORST_CASE_UNIT_LINE }).length) name = name.slice(0, -1).trimEnd();
+        const data = { ...DATA, productName: name, mac, unit: WORST_CASE_UNIT_LINE, setupPayload: 'X-HM://0E8NKO6YU7OSX0CZ067T6WCYA44AY9S', setupCode: '' };
+        data.setupCode = setupCodeInPayload(data.setupPayload);
+        const layout = layoutFor(size, dpi, {}, data);
+        const perMm = dpi === 203 ? 8 : 12;
+        const mag = Math.round(layout.qr.moduleMm * perMm);
+        const inset = 4 * layout.qr.moduleMm;
+        const dot = (mm: number) => Math.floor(mm * perMm + 0.5 + 1e-6);
+        const a = layout.textArea;
+        await checkPrinted(renderLabelZpl(layout, { dpi }), {
+          widthMm: layout.widthMm, heightMm: layout.heightMm, perMm, payload: data.setupPayload,
+          symbol: [dot(layout.qr.xMm + inset), dot(layout.qr.yMm + inset)], side: layout.qr.matrix.size * mag, quiet: 4 * mag,
+          area: { x0: dot(a.xMm), x1: dot(a.xMm + a.widthMm), y0: Math.floor(a.yMm * perMm), y1: Math.ceil((a.yMm + a.heightMm) * perMm) },
+        });
+      }
+    }
+  }, 60_000);
+
   it('escapes ^, ~, _, backslash and non-ASCII text so field data can never end a field or start a command', () => {
     const name = 'Lamp^XZ~JA_50% \\ Café €';
     const layout = layoutFor('50x25', 300, {}, { ...DATA, productName: name });
