@@ -123,7 +123,7 @@ async function printNow(endpoint: ZplEndpoint, zpl: string, o: Required<ZplSendO
 const MAYBE_PRINTED = 'Check the printer and print again; if two labels come out for this unit, destroy one.';
 
 function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
+  return `${Number((ms / 1000).toFixed(2))} s`;
 }
 
 /** One TCP connection to the printer, reading its <STX>…<ETX> answers. */
@@ -214,6 +214,7 @@ class PrinterLink {
 
   /** The label: from here on, a dropped connection may have printed it. */
   async send(zpl: string): Promise<void> {
+    if (this.lost) throw this.dropped(false);
     this.labelSent = true;
     await this.write(zpl);
   }

@@ -143,6 +143,17 @@ describe('printZpl', () => {
     expect(p.connections[0]).not.toContain('^XA');
   });
 
+  it('a label the printer never finishes: cancelled after the confirmation time, the operator told to check', async () => {
+    const p = await fake();
+    p.printingPolls = Number.POSITIVE_INFINITY; // "printing" for ever
+    const err = await failure(printZpl(at(p), LABEL, { pollMs: 1, confirmTimeoutMs: 50 }));
+    expect(err).toMatchObject({ code: 'unconfirmed', labelSent: true });
+    expect(err.message).toMatch(/did not finish the label within 0\.05 s; what it still held was cancelled\. Check the printer and print again; if two labels come out for this unit, destroy one\./);
+    await p.settled();
+    expect(p.commands.at(-2)).toBe('~JA');
+    expect(p.printed).toEqual([]);
+  });
+
   it('a device that is not a ZPL printer is named as such', async () => {
     const p = await fake();
     p.garbage = '\x02HTTP/1.0 400\x03\x02x\x03\x02y\x03';
