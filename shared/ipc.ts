@@ -6,6 +6,7 @@
 // error's message across, and contextBridge drops an Error's own properties, so the machine-readable
 // code would be lost. The renderer unwraps the envelope into a typed StationApiError.
 import type { LabelSpec } from './label/index.ts';
+import type { PrinterMode } from './station/printer.ts';
 import type { ProductProfile, StationChip } from './station/profile.ts';
 import type { AttemptQuery, AttemptSummary, ProvisionResult, ShiftCounters, StationEvent, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
 import type { Failure, PortPhase, PortState, Stage } from './station/port-state.ts';
@@ -81,7 +82,8 @@ export interface ProductSummary {
   productName: string;
   category: number;
   labelSize: { widthMm: number; heightMm: number };
-  printer: { name: string | null; mode: 'print' | 'pdf' };
+  /** The system printer's name, or `zpl://host:port` for a ZPL label printer. */
+  printer: { name: string | null; mode: PrinterMode };
   locked: boolean;
   /** Labels are scanned back on the unit's tile before the unit counts as done. */
   scanBack: boolean;

@@ -111,6 +111,8 @@ export interface LabelQrPlacement {
   moduleMm: number;
   quietZoneModules: number;
   matrix: QrMatrix;
+  /** What the symbol encodes (the setup payload): printers with their own QR encoder need it. */
+  data: string;
 }
 
 export interface LabelLogoPlacement {
@@ -131,6 +133,11 @@ export interface LabelLayout {
   qr: LabelQrPlacement;
   texts: LabelTextLine[];
   logo?: LabelLogoPlacement;
+  /**
+   * The region the text stack is centred in (beside or under the QR, inside the margins). Every
+   * line is centred on it; a renderer whose printer font is not Helvetica centres its lines here.
+   */
+  textArea: { xMm: number; yMm: number; widthMm: number; heightMm: number };
 }
 
 export const LABEL_DEFAULTS = {
@@ -433,7 +440,7 @@ function layoutInternal(spec: LabelSpec, data: LabelData, allowMissing: boolean)
       `modules would be ${fmt(Math.max(best.moduleMm, 0))} mm, below the ${r.minModuleMm} mm minimum: the label is too small for a scannable QR (version ${matrix.version}, ${n + 2 * QR_QUIET_ZONE_MODULES} modules with quiet zone) next to the text`,
     );
   }
-  const layout = place(best, r, content, matrix, spec.logo);
+  const layout = place(best, r, content, matrix, data.setupPayload, spec.logo);
   assertInside(layout, r);
   return layout;
 }
@@ -443,6 +450,7 @@ function place(
   r: ResolvedSpec,
   content: StackContent,
   matrix: QrMatrix,
+  qrData: string,
   logo: LabelLogo | undefined,
 ): LabelLayout {
   const q = QR_QUIET_ZONE_MODULES;
@@ -503,9 +511,10 @@ function place(
     widthMm: r.widthMm,
     heightMm: r.heightMm,
     arrangement: chosen.arrangement,
-    qr: { xMm: qrX, yMm: qrY, sizeMm: box, moduleMm: mod, quietZoneModules: q, matrix },
+    qr: { xMm: qrX, yMm: qrY, sizeMm: box, moduleMm: mod, quietZoneModules: q, matrix, data: qrData },
     texts,
     ...(logoPlacement ? { logo: logoPlacement } : {}),
+    textArea: { xMm: area.x, yMm: area.y, widthMm: area.w, heightMm: area.h },
   };
 }
 

@@ -40,6 +40,19 @@ export function qrMatrix(
   return { size, version: symbol.version, errorCorrectionLevel, modules };
 }
 
+/** The 45 characters of the QR alphanumeric mode. */
+const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]+$/;
+
+/**
+ * The version of a symbol that holds `text` as one alphanumeric segment (what a label printer's
+ * own encoder makes when told "manual input, alphanumeric"), or null when `text` has characters
+ * outside that mode. The smallest version that fits, as every encoder picks.
+ */
+export function qrVersionAlphanumeric(text: string, errorCorrectionLevel: QrErrorCorrectionLevel): number | null {
+  if (!ALPHANUMERIC.test(text)) return null;
+  return qrcodeCore.create([{ data: text, mode: 'alphanumeric' }], { errorCorrectionLevel }).version;
+}
+
 /** A horizontal run of dark modules: row, first column and length, in modules. */
 export interface QrRun {
   row: number;

@@ -16,6 +16,11 @@ declare module 'qrcode/lib/core/qrcode.js' {
     version?: number;
     maskPattern?: number;
   }
-  const core: { create(text: string, options?: QrCoreOptions): QrCoreSymbol };
+  /** One segment in a fixed mode (the encoder then does not choose the modes itself). */
+  interface QrCoreSegment {
+    data: string;
+    mode: 'numeric' | 'alphanumeric' | 'byte';
+  }
+  const core: { create(data: string | QrCoreSegment[], options?: QrCoreOptions): QrCoreSymbol };
   export default core;
 }

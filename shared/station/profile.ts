@@ -2,6 +2,7 @@
 // Validated by hand (no schema library needed for one document type); every error names the
 // field path so a typo in a JSON file is found in seconds.
 import { LABEL_PRESETS, validateLabelSpec, type LabelSpec } from '../label/index.ts';
+import { checkLabelForPrinter, labelSpecForPrinter, validatePrinter, type PrinterSettings } from './printer.ts';
 
 export type StationChip = 'esp32' | 'esp32s3' | 'esp32c3';
 
@@ -25,7 +26,8 @@ export interface ProductProfile {
   baud?: number;
   verify?: 'md5' | 'readback';
   label: LabelSpec;
-  printer?: { name?: string; mode: 'print' | 'pdf' };
+  /** System printer, PDF, or a ZPL label printer on the network (see printer.ts). */
+  printer?: PrinterSettings;
   /**
    * Scan-back: after printing, the operator scans the label's QR on the unit's tile (a USB barcode
    * scanner types it); the unit is done only when the scan matches its own unit.
@@ -150,14 +152,9 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
   const verify = p.verify === undefined ? undefined : oneOf(p.verify, 'verify', ['md5', 'readback'] as const);
 
-  const label = validateLabel(p.label, productName, fail, { obj, only, bool, oneOf });
+  const printer = p.printer === undefined ? undefined : validatePrinter(p.printer, fail);
+  const label = validateLabel(p.label, productName, printer, fail, { obj, only, bool, oneOf });
 
-  let printer: ProductProfile['printer'];
-  if (p.printer !== undefined) {
-    const pr = only(obj(p.printer, 'printer'), 'printer', ['name', 'mode']);
-    printer = { mode: oneOf(pr.mode ?? 'print', 'printer.mode', ['print', 'pdf'] as const) };
-    if (pr.name !== undefined) printer.name = str(pr.name, 'printer.name', 256);
-  }
   const scanBack = bool(p.scanBack, 'scanBack');
   let lock: ProductProfile['lock'];
   if (p.lock !== undefined) {
@@ -191,7 +188,7 @@ export function isPinHash(text: string): boolean {
   return n >= 1024 && n <= 1 << 20 && (n & (n - 1)) === 0 && m[2]!.length % 2 === 0 && m[3]!.length % 2 === 0;
 }
 
-function validateLabel(v: unknown, productName: string, fail: (path: string, detail: string) => never, c: FieldChecks): LabelSpec {
+function validateLabel(v: unknown, productName: string, printer: PrinterSettings | undefined, fail: (path: string, detail: string) => never, c: FieldChecks): LabelSpec {
   if (!v || typeof v !== 'object' || Array.isArray(v)) fail('label', 'must be an object');
   // The unit line (unit number + bench slot) ties a printed label to its board: on unless turned off.
   const spec = { ...c.only(v as Obj, 'label', LABEL_FIELDS) } as LabelSpec & Obj;
@@ -227,10 +224,11 @@ function validateLabel(v: unknown, productName: string, fail: (path: string, det
   } else if (!size || typeof size !== 'object' || !(size.widthMm > 0 && size.widthMm <= 300) || !(size.heightMm > 0 && size.heightMm <= 300)) {
     fail('label.size', LABEL_SIZE_HINT);
   }
+  checkLabelForPrinter(spec, printer, fail);
   // Worst-case sample text: overflow is an error now, at profile time, never a clipped print.
   let problems: string[];
   try {
-    problems = validateLabelSpec(spec, { productName, serial: 'SN 0000000000', mac: 'DD:DD:DD:DD:DD:DD' });
+    problems = validateLabelSpec(labelSpecForPrinter(spec, printer), { productName, serial: 'SN 0000000000', mac: 'DD:DD:DD:DD:DD:DD' });
   } catch (err) {
     problems = [(err as Error).message];
   }

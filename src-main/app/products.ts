@@ -4,6 +4,7 @@
 // The app is told of every activation (it points the Station at the new product).
 import type { ProductSummary, ProfileDraft, ProfileListEntry } from '../../shared/ipc.ts';
 import { labelSize } from '../../shared/label/index.ts';
+import { zplAddress } from '../../shared/station/printer.ts';
 import { validateProfile, type ProductProfile } from '../../shared/station/profile.ts';
 import { hashPin, loadProfile, saveProfile, type LoadedProfile } from '../station/profile-file.ts';
 import { AppError } from './errors.ts';
@@ -138,7 +139,7 @@ export class Products {
       productName: p.productName,
       category: p.category,
       labelSize: labelSize(p.label.size),
-      printer: { name: p.printer?.name ?? null, mode: p.printer?.mode ?? 'pdf' },
+      printer: { name: p.printer?.mode === 'zpl' ? `zpl://${zplAddress(p.printer)}` : (p.printer?.name ?? null), mode: p.printer?.mode ?? 'pdf' },
       locked: p.lock !== undefined,
       scanBack: p.scanBack ?? false,
     };

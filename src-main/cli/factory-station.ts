@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   flash: { summary: 'flash a partition table + factory NVS (+ firmware) onto a chip', load: () => import('./commands/flash.ts') },
   'virtual-chip': { summary: 'serve a virtual ESP chip on a pseudo-terminal', load: () => import('./commands/virtual-chip.ts') },
   provision: { summary: 'run the whole station pipeline for one unit', load: () => import('./commands/provision.ts') },
+  label: { summary: "a unit's label as ZPL: to a file or a ZPL label printer (reprint)", load: () => import('./commands/label.ts') },
   history: { summary: 'show provisioned units from the production database', load: () => import('./commands/history.ts') },
   export: { summary: 'export the production manifest as CSV', load: () => import('./commands/export.ts') },
   pool: { summary: 'import a batch manifest as the identity pool, or show what is left', load: () => import('./commands/pool.ts') },

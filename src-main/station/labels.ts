@@ -1,10 +1,13 @@
-// A unit's label files: the SVG (label preview, printing from the app) and a PDF at the label's
-// exact size (the CLI's deliverable, "save as PDF" mode). Both carry the setup code, so they are
+// A unit's label: the SVG (label preview, printing from the app), a PDF at the label's exact size
+// (the CLI's deliverable, "save as PDF" mode) and the ZPL for a network label printer — all from
+// one layout, made for the printer the label goes to. Files carry the setup code, so they are
 // written with mode 0600 and named by setup ID + MAC only, never by the code.
 import { join } from 'node:path';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
-import { layoutLabel, renderLabelSvg, type LabelLayout } from '../../shared/label/index.ts';
+import { layoutLabel, renderLabelSvg, renderLabelZpl, type LabelLayout } from '../../shared/label/index.ts';
+import { labelSpecForPrinter, zplAddress, type PrinterSettings, type ZplLabelSettings, type ZplPrinterSettings } from '../../shared/station/printer.ts';
 import { renderLabelPdf } from '../label/pdf.ts';
+import { printZpl, type ZplSendOptions } from '../label/zpl-printer.ts';
 import { writeFileAtomic } from '../fs/index.ts';
 import type { UnitLabelProfile } from './db.ts';
 
@@ -31,8 +34,13 @@ export interface LabelFiles {
   pdfPath: string;
 }
 
-export function unitLabelLayout(profile: UnitLabelProfile, unit: LabelUnit): LabelLayout {
-  return layoutLabel(profile.label, {
+/** The unit's label laid out for `printer` (default: the one kept with its label profile). */
+export function unitLabelLayout(
+  profile: UnitLabelProfile,
+  unit: LabelUnit,
+  printer: PrinterSettings | ({ mode: 'zpl' } & ZplLabelSettings) | undefined = profile.printer,
+): LabelLayout {
+  return layoutLabel(labelSpecForPrinter(profile.label, printer), {
     setupPayload: unit.payload,
     setupCode: formatSetupCode(unit.setupCode),
     productName: profile.productName,
@@ -56,4 +64,21 @@ export async function writeUnitLabel(profile: UnitLabelProfile, unit: LabelUnit,
   await writeFileAtomic(svgPath, svg, 0o600);
   await writeFileAtomic(pdfPath, await renderLabelPdf(layout, { title: `Setup label ${unit.setupId}` }), 0o600);
   return { svg, svgPath, pdfPath };
+}
+
+/** The unit's label as a ZPL format (secret: it carries the setup code). */
+export function unitLabelZpl(profile: UnitLabelProfile, unit: LabelUnit, zpl: ZplLabelSettings): string {
+  const layout = unitLabelLayout(profile, unit, { mode: 'zpl', ...zpl });
+  return renderLabelZpl(layout, { dpi: zpl.dpi, darkness: zpl.darkness, speed: zpl.speed, qr: zpl.qr });
+}
+
+/**
+ * Prints the unit's label on a ZPL printer and waits for the printer to confirm it (see
+ * label/zpl-printer.ts). Returns the note for the records; throws ZplPrinterError, or
+ * LabelLayoutError when the label cannot be made for this printer.
+ */
+export async function printUnitLabelZpl(profile: UnitLabelProfile, unit: LabelUnit, printer: ZplPrinterSettings, options?: ZplSendOptions): Promise<string> {
+  const zpl = unitLabelZpl(profile, unit, printer);
+  const result = await printZpl(printer, zpl, options);
+  return `Printed on ${zplAddress(printer)} (ZPL)${result.warning ? `; now: ${result.warning}` : ''}`;
 }

@@ -46,7 +46,7 @@ describe('profile JSON Schema', () => {
     const props = (p: Record<string, { properties?: Record<string, unknown> }>) => Object.keys(p).sort();
     expect(props(schema.properties)).toEqual([...PROFILE_FIELDS].sort());
     for (const key of ['nvs', 'firmware', 'customData', 'printer', 'label', 'encryption']) {
-      const p = key === 'encryption' ? { ...base, encryption: { keysFile: 'k.bin' } } : base;
+      const p = key === 'encryption' ? { ...base, encryption: { keysFile: 'k.bin' } } : key === 'printer' ? { ...base, printer: { mode: 'zpl', host: '192.0.2.10', dpi: 203 } } : base;
       expect(allowedBy(validateProfile, p, [key]), key).toEqual(props(schema.properties[key].properties));
     }
   });

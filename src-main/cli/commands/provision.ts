@@ -12,6 +12,7 @@ import { loadProfile } from '../../station/profile-file.ts';
 import { Station } from '../../station/station.ts';
 import { VirtualChipRegistry, CHIP_KINDS, type VirtualChip, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
+import { printProvisionedLabel, withZplPrinter, type ZplLabelOutcome } from '../zpl-printer-option.ts';
 
 export const DEF: CommandDef = {
   program: 'factory-station provision',
@@ -21,7 +22,8 @@ export const DEF: CommandDef = {
 finds the one it already has), builds and flashes its factory NVS image, verifies it, records it
 and writes its label (SVG + PDF). The setup code is never printed in the human output: it is on
 the label (and in the database); --json includes it only with --show-code. The unit is recorded
-'done' once its label files are written (the files are the CLI's deliverable).
+'done' once its label files are written (the files are the CLI's deliverable); with --printer,
+once the label printer confirms the label.
 The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.`,
   options: {
     profile: { type: 'string', arg: 'FILE', help: 'product profile (JSON); required' },
@@ -29,6 +31,7 @@ The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile
     ...DB_OPTION,
     ...INIT_DB_OPTION,
     'label-out': { type: 'string', arg: 'DIR', default: './labels', help: 'where the label SVG + PDF go' },
+    printer: { type: 'string', arg: 'zpl://HOST[:PORT]', help: 'also print the label on this ZPL label printer (port 9100 by default) and wait for its confirmation; the unit is done only then' },
     reflash: { type: 'boolean', help: 'confirm re-flashing a unit that already holds an identity (its own identity)' },
     pool: { type: 'boolean', help: 'take the identity from the imported pool instead of generating one' },
     operator: { type: 'string', arg: 'NAME', default: '$USER', help: 'recorded with the unit' },
@@ -39,7 +42,12 @@ The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile
     'show-code': { type: 'boolean', help: 'with --json: include the setup code (for a label printing pipeline)' },
   },
   examples: ['factory-station provision --profile examples/fan/profile.json --port /dev/ttyUSB0', 'factory-station provision --profile examples/fan/profile.json --port virtual:esp32c3 --virtual-state unit1.json'],
-  exitCodes: { ...COMMON_EXIT_CODES, 1: 'failed (stage, message and next step on stderr)', 3: 'the unit already holds a completed identity: run again with --reflash' },
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    1: 'failed (stage, message and next step on stderr)',
+    3: 'the unit already holds a completed identity: run again with --reflash',
+    4: 'provisioned, but the label printer did not confirm the label (the unit stays "label pending"; reprint with factory-station label --unit N --printer …)',
+  },
 };
 
 /** The station's next steps speak of the app's buttons; on the command line it is the command again. */
@@ -101,6 +109,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof ProfileError) throw new CliError(err.message, 1);
     throw err;
   }
+  if (values.printer !== undefined) loaded = withZplPrinter(loaded, values.printer, 'provision');
+  const zplPrinter = loaded.profile.printer?.mode === 'zpl' && values.printer !== undefined ? loaded.profile.printer : undefined;
   const port = values.port;
   const registry = new VirtualChipRegistry();
   const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
@@ -109,7 +119,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const station = new Station({
       db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? hostname(),
-      operator: values.operator ?? (io.env.USER || userInfo().username || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: 'done',
+      operator: values.operator ?? (io.env.USER || userInfo().username || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: zplPrinter ? 'pending' : 'done',
       verify: values.verify as 'md5' | 'readback' | undefined,
     });
     // 'record' is entered after verification and before the database says 'verified'.
@@ -125,10 +135,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     });
     const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
     if (chip && statePath) saveVirtualChip(chip, statePath);
+    let printed: ZplLabelOutcome | undefined;
+    if (outcome.kind === 'done' && zplPrinter) printed = await printProvisionedLabel(station, outcome.result.unit.id, zplPrinter);
     if (values.json) {
       const body = outcome.kind === 'done'
         ? {
-            ok: true, unit: outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            ok: true, unit: printed ? station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            ...(printed ? { printed: printed.status === 'printed' ? { status: 'printed', printer: printed.printer } : printed } : {}),
             warnings: outcome.result.warnings, ...(values['show-code'] ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
           }
         : { ok: false, ...outcome };
@@ -138,6 +151,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const u = outcome.result.unit;
       if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}; label: ${outcome.result.labelPdfPath}\n`);
       for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
+      if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
+      if (printed?.status === 'failed') {
+        if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${values.db}` : ''}\n`);
+        return 4;
+      }
       return 0;
     }
     if (outcome.kind === 'needs-confirmation') {
