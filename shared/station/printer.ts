@@ -91,6 +91,9 @@ export function validatePrinter(v: unknown, fail: Fail): PrinterSettings {
   const pr = v as Record<string, unknown>;
   const mode = pr.mode ?? 'print';
   if (!PRINTER_MODES.includes(mode as PrinterMode)) fail('printer.mode', `must be one of ${PRINTER_MODES.map((m) => JSON.stringify(m)).join(', ')}`);
+  // A typo is refused in every mode; a ZPL field left behind by a switch to print/pdf is dropped.
+  const known = ['mode', 'name', 'host', 'port', 'dpi', 'darkness', 'speed', 'qr'];
+  for (const k of Object.keys(pr)) if (!known.includes(k)) fail(`printer.${k}`, `unknown field (allowed: ${known.join(', ')})`);
   if (mode !== 'zpl') {
     // Other fields are dropped, as before ZPL printers existed (a mode switch may leave some behind).
     if (pr.name === undefined) return { mode: mode as 'print' | 'pdf' };
