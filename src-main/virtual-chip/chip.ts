@@ -4,18 +4,25 @@
 import { EventEmitter } from 'node:events';
 import { NorFlash } from './flash-model.ts';
 import { flashBootText } from './firmware-console.ts';
-import { DATASHEET_TIMING, LoaderEngine, type ChipTiming, type UnsupportedReplyStyle } from './loader.ts';
+import { LoaderEngine, type UnsupportedReplyStyle } from './loader.ts';
+import { DATASHEET_TIMING, type ChipTiming } from './timing.ts';
 import { PROFILES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
 import { RegisterFile } from './registers.ts';
 import { slipEncode, SlipDecoder } from './slip.ts';
-import { Wire } from './wire.ts';
+import { DelayLine, Wire } from './wire.ts';
 
 export type { VirtualChipKind, ResetCircuit } from './profiles.ts';
 
 export const ROM_BAUD = 115200;
-/** EN has an RC delay: IO0 is sampled this long after EN rises (spec §14.1). */
-export const STRAP_SAMPLE_MS = 5;
+/**
+ * EN has an RC delay, and IO0 is sampled when EN crosses its threshold (spec §14.1). Espressif's
+ * hardware design guidelines put R = 10 kΩ, C = 1 µF on CHIP_PU; from a discharged capacitor it
+ * reaches V_IH = 0.75 × VDD after RC × ln 4 ≈ 13.9 ms (the ESP32 datasheet's strapping hold time
+ * after that is 1 ms; the sample is taken at the crossing).
+ */
+export const STRAP_SAMPLE_MS = 14;
 const DEFAULT_FLASH_SIZE = 4 * 1024 * 1024;
+/** From the strap sample to the first banner byte: ROM start-up (estimate, unverified: "a few ms", spec §15). */
 const BANNER_DELAY_MS = 2;
 /**
  * The native USB-Serial/JTAG is a USB CDC device, not a UART: the host's baud setting is ignored
@@ -40,8 +47,14 @@ export interface VirtualChipOptions {
   /** Multiplier for chip-side processing times (erase, program, MD5, stub start). Default 1 with pacing, 0 without. */
   timingScale?: number;
   timing?: Partial<ChipTiming>;
-  /** Extra delay before received bytes reach the host, like a USB bridge. Default 1 ms with pacing, 0 without. */
+  /**
+   * Extra delay before the chip's bytes reach the host, like a USB bridge (spec §15: ~1 ms per
+   * transfer for CP210x / CH340; FTDI's default latency timer is up to 16 ms). Default 1 ms with
+   * pacing, 0 without.
+   */
   usbLatencyMs?: number;
+  /** The flasher stub re-programs the UART to 115200 when it starts (see LoaderEngineOptions). Default false. */
+  stubRestoresRomBaud?: boolean;
   /** Opcode style of the ROM's "unsupported command" reply (spec §3.4). Default 'previous-opcode'. */
   unsupportedReply?: UnsupportedReplyStyle;
   /** Replaces the text printed after the ROM banner on a flash boot. */
@@ -129,6 +142,7 @@ export class VirtualChip extends EventEmitter {
   private readonly slip = new SlipDecoder();
   private readonly toChip: Wire;
   private readonly toHost: Wire;
+  private readonly usbLatency = new DelayLine();
   private readonly firmwareText?: (chip: VirtualChip) => string;
 
   private _mode: ChipMode = 'off';
@@ -202,6 +216,7 @@ export class VirtualChip extends EventEmitter {
         timingScale: this.options.timingScale,
         unsupportedReply: this.options.unsupportedReply,
         hooks: { transformWrite: (offset, data) => this.applyCorruptFault(offset, data) },
+        stubRestoresRomBaud: options.stubRestoresRomBaud ?? false,
       },
     );
     const lineRate = this.options.circuit === 'usb-jtag' ? () => USB_CDC_EQUIVALENT_BAUD : undefined;
@@ -469,9 +484,9 @@ export class VirtualChip extends EventEmitter {
     const latency = this.options.usbLatencyMs;
     if (latency > 0) {
       const copy = bytes.slice();
-      setTimeout(() => {
+      this.usbLatency.push(latency, () => {
         if (this.connection === conn) conn.listener.data(copy);
-      }, latency);
+      });
     } else conn.listener.data(bytes.slice());
   }
 

@@ -15,7 +15,8 @@ export {
 export { VirtualChipRegistry, type VirtualPortInfo } from './registry.ts';
 export { createVirtualBinding, VirtualPortBinding, type VirtualBinding } from './binding.ts';
 export { CHIP_KINDS, PROFILES, USB_IDENTITIES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
-export { DATASHEET_TIMING, LoaderEngine, OP, type ChipTiming, type UnsupportedReplyStyle } from './loader.ts';
+export { LoaderEngine, OP, type UnsupportedReplyStyle } from './loader.ts';
+export { DATASHEET_TIMING, eraseMs, romEraseWork, stubRegionEraseWork, stubWriteEraseWork, type ChipTiming, type EraseWork } from './timing.ts';
 export { NorFlash, SECTOR_SIZE } from './flash-model.ts';
 export { SlipDecoder, slipEncode } from './slip.ts';
 export { BITS_PER_BYTE, bytesCompleted, wireTimeMs, Wire } from './wire.ts';

@@ -113,8 +113,7 @@ describe('NodeSerialDevice', () => {
     // EN low then released with IO0 high: the chip boots its (empty) flash and prints the ROM banner.
     await device.setSignals({ dataTerminalReady: false, requestToSend: true });
     await device.setSignals({ dataTerminalReady: false, requestToSend: false });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(device.recentText()).toMatch(/boot:0x13/);
+    expect(await device.waitForText(/boot:0x13/, 0, 10_000)).toBe(true);
     const lost = device.whenLost();
     registry.remove('virtual:x');
     await expect(lost).rejects.toMatchObject({ disconnected: true });

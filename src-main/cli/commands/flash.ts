@@ -33,7 +33,15 @@ options:
   --baud N                    baud rate after connecting (default 921600; falls back to 115200)
   --verify md5|readback       md5 (default): check every region; readback: also read back and parse the NVS
   --expect-mac MAC            refuse to write unless the chip has this MAC
-  --no-reset                  leave the chip in the bootloader afterwards
+  --before default-reset|no-reset
+                              default-reset: pulse EN/IO0 through DTR/RTS into download mode;
+                              no-reset: leave the lines alone (board already in download mode).
+                              A serial device without DTR/RTS (a pty) is used as no-reset.
+  --after hard-reset|no-reset hard-reset (default): boot the new firmware; no-reset: stay in the loader
+  --no-reset                  same as --after no-reset
+  --loader auto|rom|stub      auto (default): upload the flasher stub only when it pays off for
+                              this job; rom: write with the chip's ROM loader (esptool --no-stub);
+                              stub: always upload the stub
   --json                      print one JSON object (chip, MAC, regions, timings)
   --dump FILE                 virtual ports only: write the virtual chip's whole flash to FILE afterwards
   --no-pacing                 virtual ports only: no baud-rate pacing (fast)
@@ -50,6 +58,14 @@ export interface FlashCommandDeps {
 
 function usageError(message: string): never {
   throw new CliError(`flash: ${message}\n${USAGE}`, USAGE_EXIT);
+}
+
+/** esptool spells these with dashes (v5) or underscores (v4); both are accepted. */
+function resetOption(value: string | undefined, name: string, allowed: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.replace(/_/g, '-');
+  if (!allowed.includes(v)) usageError(`${name} must be ${allowed.join(' or ')}, got '${value}'`);
+  return v;
 }
 
 function parseNumber(text: string, what: string): number {
@@ -92,6 +108,9 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
         verify: { type: 'string' },
         'expect-mac': { type: 'string' },
         'no-reset': { type: 'boolean' },
+        before: { type: 'string' },
+        after: { type: 'string' },
+        loader: { type: 'string' },
         json: { type: 'boolean' },
         dump: { type: 'string' },
         'no-pacing': { type: 'boolean' },
@@ -113,6 +132,9 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
   if (!values['factory-nvs']) usageError('--factory-nvs is required');
   if (values.chip !== undefined && !isChipName(values.chip)) usageError(`--chip must be esp32, esp32s3 or esp32c3, got '${values.chip}'`);
   if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') usageError(`--verify must be md5 or readback, got '${values.verify}'`);
+  const before = resetOption(values.before, '--before', ['default-reset', 'no-reset']) as 'default-reset' | 'no-reset' | undefined;
+  const after = resetOption(values.after, '--after', ['hard-reset', 'no-reset']) as 'hard-reset' | 'no-reset' | undefined;
+  if (values.loader !== undefined && !['auto', 'rom', 'stub'].includes(values.loader)) usageError(`--loader must be auto, rom or stub, got '${values.loader}'`);
   const baud = values.baud === undefined ? undefined : parseNumber(values.baud, '--baud');
   if (baud !== undefined && (baud < 9600 || baud > 5_000_000)) usageError(`--baud ${baud} is out of range (9600..5000000)`);
   const tableOffset = values['table-offset'] === undefined ? undefined : parseNumber(values['table-offset'], '--table-offset');
@@ -159,7 +181,9 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
       baud,
       verify: (values.verify as 'md5' | 'readback' | undefined) ?? 'md5',
       expectMac: values['expect-mac'],
-      resetAfter: !values['no-reset'],
+      before,
+      after: values['no-reset'] ? 'no-reset' : after,
+      loader: values.loader as 'auto' | 'rom' | 'stub' | undefined,
       signal: deps.signal,
       onProgress: progress.update,
     });
@@ -176,7 +200,7 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
   if (values.json) {
     io.stdout(`${JSON.stringify(toJson(r, plan))}\n`);
   } else {
-    printSummary(io, r, values.verify === 'readback', !values['no-reset']);
+    printSummary(io, r, values.verify === 'readback', !values['no-reset'] && after !== 'no-reset');
   }
   return 0;
 }
@@ -214,11 +238,13 @@ function toJson(r: FlashResult, plan: FlashPlan) {
     mac: r.mac,
     flashSize: r.flashSize,
     baud: r.baud,
+    loader: r.loader,
     attempts: r.attempts,
     regions: r.regions.map((x) => ({ name: x.name, offset: hex(x.offset), size: x.size, md5: x.md5, compressedSize: x.compressedSize, ms: x.ms })),
     nvsPartition: plan.nvsRegion ? { offset: hex(plan.nvsRegion.offset), size: plan.nvsRegion.size } : undefined,
     readback: r.readback,
     timings: r.timings,
+    wire: r.wire,
     warnings: r.warnings,
   };
 }
@@ -228,7 +254,7 @@ function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boole
   io.stdout(`Chip:   ${d.description}, MAC ${d.mac}, ${d.flashSize / 1048576} MB flash, ${r.baud} baud\n`);
   io.stdout('Wrote:\n');
   for (const x of r.regions) {
-    io.stdout(`  ${hex(x.offset).padEnd(10)} ${x.name.padEnd(16)} ${String(x.size).padStart(8)} bytes  md5 ${x.md5}\n`);
+    io.stdout(`  ${hex(x.offset).padEnd(10)} ${x.name.padEnd(16)} ${String(x.size).padStart(8)} bytes  md5 ${x.md5}${x.unchanged ? '  (already on flash)' : ''}\n`);
   }
   if (r.readback) {
     const nvs = r.readback.nvs;
@@ -236,7 +262,8 @@ function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boole
   }
   for (const w of r.warnings) io.stdout(`Note: ${w}\n`);
   const t = r.timings;
-  io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${reset ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(1)} s (connect ${(t.connectMs / 1000).toFixed(1)} s, write ${(t.writeMs / 1000).toFixed(1)} s)\n`);
+  const resetDone = reset && r.device.modemLines;
+  io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${resetDone ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(2)} s (connect ${(t.connectMs / 1000).toFixed(2)} s, write ${(t.writeMs / 1000).toFixed(2)} s with the ${r.loader === 'rom' ? 'ROM loader' : 'flasher stub'})\n`);
 }
 
 /** One progress line: redrawn in place on a terminal, one line per stage change otherwise. */
