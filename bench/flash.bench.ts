@@ -82,7 +82,7 @@ async function stationCycle(chip: VirtualChipKind, plan: FlashPlan, before?: Fla
 
 /** Runs `command` against a fresh virtual chip served on a pty; wall time from spawn to exit. */
 async function overPty(chip: VirtualChipKind, command: (pty: string) => [string, string[], NodeJS.ProcessEnv?]): Promise<number> {
-  const server = await servePty({ chip });
+  const server = await servePty({ chip, circuit: 'uart-bridge' });
   try {
     const [file, args, env] = command(server.path);
     const t = performance.now();
