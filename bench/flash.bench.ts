@@ -17,6 +17,7 @@ import { deflateSync } from 'node:zlib';
 import { VirtualChipRegistry, type VirtualChipKind } from '../src-main/virtual-chip/index.ts';
 import { servePty } from '../src-main/virtual-chip/pty-server.ts';
 import { flashDevice, type FlashResult } from '../src-main/flash/flasher.ts';
+import type { FlashProgress } from '../src-main/flash/session.ts';
 import { buildWritePlan, type FlashPlan } from '../src-main/flash/plan.ts';
 
 const CHIPS: VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
@@ -69,15 +70,32 @@ async function makeJobs(dir: string): Promise<Job[]> {
 
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
+/** Where a station cycle's time went, from its progress events. */
+function phases(events: { at: number; e: FlashProgress }[], total: number): string {
+  const first = (test: (e: FlashProgress) => boolean) => events.find((x) => test(x.e))?.at;
+  const marks: [string, number | undefined][] = [
+    ['reset + sync', 0],
+    ['identify + baud', first((e) => e.stage === 'identify')],
+    ['MD5 check', first((e) => e.stage === 'write' && !e.region)],
+    ['stub upload', first((e) => e.stage === 'stub')],
+    ['write + verify', first((e) => e.stage === 'write' && e.region !== undefined)],
+    ['reset', first((e) => e.stage === 'reset')],
+  ];
+  const present = marks.filter((m): m is [string, number] => m[1] !== undefined);
+  return present.map(([name, at], i) => `${name} ${ms((present[i + 1]?.[1] ?? total) - at)}`).join(', ');
+}
+
 /** The station cycle in process, over the virtual serial binding (with reset lines). */
-async function stationCycle(chip: VirtualChipKind, plan: FlashPlan, before?: FlashPlan): Promise<{ ms: number; result: FlashResult }> {
+async function stationCycle(chip: VirtualChipKind, plan: FlashPlan, before?: FlashPlan): Promise<{ ms: number; result: FlashResult; phases: string }> {
   const registry = new VirtualChipRegistry();
   const vchip = registry.create('virtual:bench', { chip, circuit: 'uart-bridge', mac: '24:0a:c4:00:00:01' });
   if (before) for (const r of before.regions) vchip.flash.set(r.data, r.offset);
   await new Promise((r) => setTimeout(r, 100)); // let the power-on banner pass
+  const events: { at: number; e: FlashProgress }[] = [];
   const t = performance.now();
-  const result = await flashDevice('virtual:bench', plan, { virtualRegistry: registry, baud: BAUD });
-  return { ms: performance.now() - t, result };
+  const result = await flashDevice('virtual:bench', plan, { virtualRegistry: registry, baud: BAUD, onProgress: (e) => events.push({ at: performance.now() - t, e }) });
+  const total = performance.now() - t;
+  return { ms: total, result, phases: phases(events, total) };
 }
 
 /** Runs `command` against a fresh virtual chip served on a pty; wall time from spawn to exit. */
@@ -142,8 +160,9 @@ export async function bench(): Promise<void> {
     for (const chip of CHIPS) {
       console.log(`\n${chip}`);
       for (const job of jobs) {
-        const { ms: cycle, result } = await stationCycle(chip, job.plan);
+        const { ms: cycle, result, phases: where } = await stationCycle(chip, job.plan);
         console.log(`  ${job.name}: station cycle ${ms(cycle)}, wire floor ${ms(result.wire.floorMs)} → ${(cycle / result.wire.floorMs).toFixed(2)}× floor; ${describe(result)}`);
+        console.log(`    time went to: ${where}`);
         const cli = await overPty(chip, cliCommand(dir, job));
         let line = `    over a pty, process wall time: factory-station flash ${ms(cli)}`;
         if (esptool) {
@@ -155,6 +174,7 @@ export async function bench(): Promise<void> {
       const flashed = await buildWritePlan({ partitionTable: readFileSync(join(dir, 'pt.bin')), factoryNvs: readFileSync(join(FIXTURES, 'homekit', 'factory', '02-adk-doc-example', 'outlet.bin')) });
       const again = await stationCycle(chip, jobs[0].plan, flashed);
       console.log(`  (a) on a unit flashed before (same table, other identity): station cycle ${ms(again.ms)}, wire floor ${ms(again.result.wire.floorMs)}; ${describe(again.result)}`);
+      console.log(`    time went to: ${again.phases}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { FlashError, flashErrorMessage, toFlashError, type FlashErrorCode } from
 import { normalizeChipName, type ChipName } from './chips.ts';
 import { classifyUsbBridge } from './usb-ids.ts';
 import { StationTransport } from './link.ts';
-import { StationLoader } from './station-loader.ts';
+import { prefetchChipSupport, StationLoader } from './station-loader.ts';
 import { IO0_HOLD_MS, resetCircuitFor, resetIntoDownload, resetIntoFirmware } from './reset.ts';
 
 export const DEFAULT_BAUD = 921_600;
@@ -224,6 +224,7 @@ export class FlashSession {
   private async identify(): Promise<void> {
     const loader = this.loader;
     this.progress('connect', `connecting to ${this.path}`);
+    prefetchChipSupport(); // while the chip resets
     const found = await this.guard('connect', () => this.connectLoader());
     loader.IS_STUB = found === 'stub';
     if (loader.IS_STUB) loader.info('Stub is already running.');

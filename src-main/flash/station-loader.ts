@@ -41,6 +41,16 @@ function words(...values: number[]): Uint8Array {
 /** [addr, value, mask, delay µs] — one WRITE_REG entry. */
 export type RegWrite = [number, number, number?, number?];
 
+/**
+ * Loads esptool-js's chip classes and stub images ahead of use (module loading and base64
+ * decoding take a few ms each, which would otherwise land between two commands).
+ */
+export function prefetchChipSupport(): void {
+  for (const name of Object.keys(CHIP_FACTS) as ChipName[]) {
+    void CHIP_FACTS[name].rom().then((rom) => getStubJsonByChipName(rom.CHIP_NAME)).catch(() => undefined);
+  }
+}
+
 export class StationLoader extends ESPLoader {
   declare transport: StationTransport;
   /** The station's name for the chip, when it is one the station supports. */
@@ -232,9 +242,16 @@ export class StationLoader extends ESPLoader {
     await this.checkCommand('erase region', OP.ERASE_REGION, words(offset, size), 0, 0, this.timeoutPerMb(this.ERASE_REGION_TIMEOUT_PER_MB, size));
   }
 
+  /** esptool-js's flasher stub for this chip (decoded once). */
+  private stubImage?: Promise<Awaited<ReturnType<typeof getStubJsonByChipName>>>;
+  private loadStub(): ReturnType<typeof getStubJsonByChipName> {
+    this.stubImage ??= getStubJsonByChipName(this.chip.CHIP_NAME);
+    return this.stubImage;
+  }
+
   /** Size in bytes of the flasher stub esptool-js would upload for this chip (0: none). */
   async stubSize(): Promise<number> {
-    const stub = await getStubJsonByChipName(this.chip.CHIP_NAME);
+    const stub = await this.loadStub();
     return stub ? stub.decodedText.length + stub.decodedData.length : 0;
   }
 
@@ -244,7 +261,7 @@ export class StationLoader extends ESPLoader {
    * re-programs the divider for the rate the ROM recorded): find it there and raise the rate again.
    */
   async uploadStub(): Promise<void> {
-    const stub = await getStubJsonByChipName(this.chip.CHIP_NAME);
+    const stub = await this.loadStub();
     if (!stub) throw new ESPError(`no flasher stub for ${this.chip.CHIP_NAME}`);
     for (const [bytes, addr] of [[stub.decodedText, stub.text_start], [stub.decodedData, stub.data_start]] as const) {
       const blocks = Math.ceil(bytes.length / this.ESP_RAM_BLOCK);

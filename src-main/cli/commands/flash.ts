@@ -22,7 +22,8 @@ build, if --flasher-args is given) onto a chip through its serial bootloader, ve
 region by MD5, and resets the chip into its firmware.
 
 required:
-  --port PATH                 serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
+  --port PATH                 serial port (a pty too, e.g. from factory-station virtual-chip),
+                              or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
   --partitions FILE           partition table, CSV or binary
   --factory-nvs FILE          factory NVS image (written to the 'factory_nvs' partition)
 

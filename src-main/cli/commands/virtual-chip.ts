@@ -11,7 +11,8 @@ import { servePty, type PtyServerOptions } from '../../virtual-chip/pty-server.t
 export const USAGE = `usage: factory-station virtual-chip [options]
 
 Serve a virtual ESP chip on a pseudo-terminal (needs socat). The first stdout line is the pty
-path to open (e.g. esptool --port <path> --before no_reset). The chip starts in download mode.
+path to open (e.g. factory-station flash --port <path> …, or esptool --port <path> --before
+no-reset). The chip starts in download mode.
 Stop with SIGTERM or Ctrl-C; the flash is then written to --dump if given.
 
 options:
