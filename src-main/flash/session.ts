@@ -160,7 +160,7 @@ export class FlashSession {
     return this.loader.IS_STUB;
   }
 
-  progress(stage: FlashStage, message?: string): void {
+  private progress(stage: FlashStage, message?: string): void {
     this.options.onProgress?.({ stage, bytes: 0, bytesTotal: 0, percent: 0, message });
   }
 
