@@ -8,7 +8,9 @@
 // unless its MD5 shows it blank. Either way the final MD5 covers the whole region, so a tail that
 // was not blank cannot pass.
 import { createHash } from 'node:crypto';
-import { deflate, Inflate } from 'pako';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
+import { Inflate } from 'pako';
 import { FlashError, flashErrorMessage, toFlashError } from './errors.ts';
 import { hex } from './chips.ts';
 import { ROM_WRITE_BLOCK, STUB_WRITE_BLOCK } from './station-loader.ts';
@@ -42,6 +44,8 @@ export interface WriteReport {
 interface Job extends RegionJob {
   region: FlashRegion;
   image: Uint8Array;
+  /** zlib -9 of the bytes to send; made on libuv's thread pool while the chip answers MD5s. */
+  compressing: Promise<Uint8Array>;
   compressed: Uint8Array;
   md5: string;
   blankMd5: string;
@@ -65,22 +69,26 @@ function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-/** The region's bytes (padded to 4 with 0xFF, as esptool does), trimmed and compressed. */
+const zlibDeflate = promisify(deflate);
+
+/** The region's bytes (padded to 4 with 0xFF, as esptool does), trimmed; compression started. */
 function prepare(region: FlashRegion): Job {
   const image = new Uint8Array(roundUp(region.data.length, 4)).fill(0xff);
   image.set(region.data);
   let end = image.length;
   while (end > 0 && image[end - 1] === 0xff) end--;
   const dataLength = roundUp(end, 4);
-  const compressed = deflate(image.subarray(0, dataLength), { level: 9 });
+  const compressing = zlibDeflate(image.subarray(0, dataLength), { level: 9 }).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  compressing.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
   return {
     region,
     image,
-    compressed,
+    compressing,
+    compressed: new Uint8Array(0),
     offset: region.offset,
     length: image.length,
     dataLength,
-    compressedLength: compressed.length,
+    compressedLength: 0,
     state: 'dirty',
     md5: md5Hex(image),
     blankMd5: md5Hex(new Uint8Array(image.length).fill(0xff)),
@@ -97,6 +105,10 @@ export async function writeRegions(session: FlashSession, plan: FlashPlan, optio
 
   emit({ stage: 'write', bytes: 0, bytesTotal: 0, message: 'checking what is on flash' }, 0);
   await precheck(session, jobs);
+  for (const job of jobs) {
+    job.compressed = await job.compressing;
+    job.compressedLength = job.compressed.length;
+  }
   const loader = session.loader;
   const commandMs = loader.commandOverheadMs ?? DEFAULT_COMMAND_MS;
   const choice = chooseLoader({
@@ -118,6 +130,7 @@ export async function writeRegions(session: FlashSession, plan: FlashPlan, optio
     const started = Date.now();
     const name = job.region.name;
     if (job.state !== 'identical') {
+      emit({ stage: 'write', region: name, bytes: 0, bytesTotal: job.compressedLength }, 0);
       await writeJob(session, job, (sent) => emit({ stage: 'write', region: name, bytes: sent, bytesTotal: job.compressedLength }, (job.region.data.length * sent) / Math.max(1, job.compressedLength)));
       emit({ stage: 'verify', region: name, bytes: job.compressedLength, bytesTotal: job.compressedLength }, job.region.data.length);
       await verify(session, job);
