@@ -290,11 +290,23 @@ export class FlashSession {
     throw new ESPError('Failed to connect with the device');
   }
 
-  /** CHANGE_BAUDRATE before anything large; if the chip does not follow, start over at the ROM rate. */
+  /**
+   * CHANGE_BAUDRATE before anything large; if the chip does not follow, start over at the ROM rate.
+   * Unanswered probes and a reconnect are expected here, so the stall watchdog waits meanwhile.
+   */
   private async raiseBaud(): Promise<void> {
     const target = this.options.baud ?? DEFAULT_BAUD;
     if (target === this.transport.baudrate) return;
     this.progress('baud', `changing baud rate to ${target}`);
+    this.armWatchdog(false);
+    try {
+      await this.changeBaudOrFallBack(target);
+    } finally {
+      this.armWatchdog(true);
+    }
+  }
+
+  private async changeBaudOrFallBack(target: number): Promise<void> {
     if (await this.guard('baud', () => this.loader.changeBaudRate(target))) return;
     const romBaud = this.options.romBaud ?? ROM_BAUD;
     if (!this.modemLines || this.options.before === 'no-reset') {
@@ -309,10 +321,15 @@ export class FlashSession {
   async useStub(): Promise<void> {
     if (this.loader.IS_STUB) return;
     this.progress('stub', 'starting the flasher stub');
+    const armed = this.watchdogArmed;
     this.armWatchdog(true);
-    await this.guard('stub', () => this.loader.uploadStub());
-    if (this.info.flashSize > 0) await this.guard('stub', () => this.loader.setFlashSize(this.info.flashSize));
-    this.info.baud = this.transport.baudrate;
+    try {
+      await this.guard('stub', () => this.loader.uploadStub());
+      if (this.info.flashSize > 0) await this.guard('stub', () => this.loader.setFlashSize(this.info.flashSize));
+      this.info.baud = this.transport.baudrate;
+    } finally {
+      this.armWatchdog(armed);
+    }
   }
 
   private usbDescription(): DeviceInfo['usb'] {

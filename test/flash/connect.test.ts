@@ -79,6 +79,31 @@ describe('serial devices without modem lines', () => {
   });
 });
 
+describe('a chip that does not follow the baud change', () => {
+  it('is reset and used at 115200, with a warning', async () => {
+    const registry = new VirtualChipRegistry();
+    const vchip = registry.create(PATH, { chip: 'esp32', pacing: false });
+    // An adapter that accepts the new rate but keeps running at 115200: after CHANGE_BAUDRATE the
+    // chip talks at 921600 and the host hears garbage.
+    const inner = createVirtualBinding(registry);
+    const stuck = {
+      list: () => inner.list(),
+      async open(options: Parameters<typeof inner.open>[0]) {
+        const port = await inner.open(options);
+        port.update = async () => undefined;
+        return port;
+      },
+    };
+    const openPort: PortOpener = (path, baudRate) => new SerialPortStream({ binding: stuck as never, path, baudRate, autoOpen: false });
+    const plan = await homekitPlan('esp32', { withBuild: false });
+    const result = await flashDevice(PATH, plan, { openPort, stallTimeoutMs: 1500 });
+    expect(result.baud).toBe(115200);
+    expect(result.warnings).toContain('the chip did not answer at 921600 baud; continued at 115200 baud');
+    expect(vchip.resetCount).toBeGreaterThanOrEqual(2); // reset again to get the ROM back to 115200
+    for (const r of plan.regions) expect(Buffer.from(vchip.flash.subarray(r.offset, r.offset + r.data.length)).equals(Buffer.from(r.data))).toBe(true);
+  });
+});
+
 describe('--before / --after no-reset', () => {
   it('leave DTR/RTS alone: a chip held in download mode is flashed and stays in its loader', async () => {
     const registry = new VirtualChipRegistry();
