@@ -161,7 +161,7 @@ async function flashOnce(port: string, plan: FlashPlan, options: FlashOptions, b
     const warnings = [...plan.warnings, ...session.warnings];
     if (options.resetAfter !== false && options.after !== 'no-reset') {
       options.onProgress?.({ stage: 'reset', bytes: 0, bytesTotal: 0, percent: 100 });
-      if (!session.info.modemLines) warnings.push(`${port} has no DTR/RTS lines: the chip was not reset; reset it by hand to run the new firmware`);
+      if (session.info.modemLines === false) warnings.push(`${port} has no DTR/RTS lines: the chip was not reset; reset it by hand to run the new firmware`);
       else {
         try {
           await session.hardReset();

@@ -81,7 +81,7 @@ export interface DeviceInfo {
   baud: number;
   usb?: { vendorId: string; productId: string; bridge?: string };
   /** False when the port has no DTR/RTS (a pty, some adapters): the chip cannot be reset from here. */
-  modemLines: boolean;
+  modemLines?: boolean;
 }
 
 export class FlashSession {

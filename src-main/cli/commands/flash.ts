@@ -263,7 +263,7 @@ function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boole
   }
   for (const w of r.warnings) io.stdout(`Note: ${w}\n`);
   const t = r.timings;
-  const resetDone = reset && r.device.modemLines;
+  const resetDone = reset && r.device.modemLines !== false;
   io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${resetDone ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(2)} s (connect ${(t.connectMs / 1000).toFixed(2)} s, write ${(t.writeMs / 1000).toFixed(2)} s with the ${r.loader === 'rom' ? 'ROM loader' : 'flasher stub'})\n`);
 }
 
