@@ -86,6 +86,10 @@ export function toFlashError(err: unknown, ctx: ErrorContext): FlashError {
   if (/no such file|ENOENT|not found|does not exist|not present/i.test(text)) return make('port-not-found');
   if (/disconnected|device has been lost|device not configured|ENXIO/i.test(text)) return make('unplugged');
   if (/Failed to connect with the device/i.test(text)) return make('no-download-mode');
+  // A serial device without modem lines (a pty, some adapters) refuses DTR/RTS: no reset is possible.
+  if (/Inappropriate ioctl|ENOTTY/i.test(text)) {
+    return make('no-download-mode', 'the serial device has no DTR/RTS lines, so the chip cannot be reset from here; put it in download mode by hand and use --before no-reset');
+  }
   if (/MD5 of file does not match/i.test(text)) return make('verify-mismatch');
   if (/Serial data stream stopped|No serial data received|timed? ?out/i.test(text)) return make('timeout', firstLine(text));
   return make('protocol', firstLine(text));

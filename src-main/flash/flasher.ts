@@ -5,12 +5,15 @@
 //
 // or, on one connection: `openFlashSession` → `session.info` → `writePlan(session, plan)`.
 // Every failure is a FlashError; the port is closed on every path.
-import { createHash } from 'node:crypto';
 import { readNvsImage } from '../../shared/nvs/reader.ts';
 import { FlashError, flashErrorMessage, toFlashError } from './errors.ts';
 import { hex } from './chips.ts';
 import { validatePlan, type FlashPlan } from './plan.ts';
-import { FlashSession, ROM_BAUD, DEFAULT_BAUD, type ConnectOptions, type DeviceInfo, type FlashProgress } from './session.ts';
+import { FlashSession, ROM_BAUD, DEFAULT_BAUD, type ConnectOptions, type DeviceInfo } from './session.ts';
+import { writeRegions, type WrittenRegion } from './writer.ts';
+import type { WireStats } from './transport.ts';
+
+export { md5Hex, type WrittenRegion } from './writer.ts';
 
 export interface FlashOptions extends ConnectOptions {
   /** 'md5' (default): esptool's MD5 check of every region. 'readback': also read the NVS region back and parse it. */
@@ -19,19 +22,15 @@ export interface FlashOptions extends ConnectOptions {
   expectMac?: string;
   /** Retry the whole run once at this rate when the high rate gives garbled answers (default 115200; false = never). */
   fallbackBaud?: number | false;
-  /** Reset the chip into its new firmware at the end (default true). */
+  /** Reset the chip into its new firmware at the end (default true; `after: 'no-reset'` is the same as false). */
   resetAfter?: boolean;
-}
-
-export interface WrittenRegion {
-  name: string;
-  offset: number;
-  size: number;
-  /** MD5 (hex) of the bytes on flash, as verified by the chip's stub. */
-  md5: string;
-  /** Bytes sent on the wire (compressed). */
-  compressedSize: number;
-  ms: number;
+  /** esptool's --after: 'hard-reset' (default) or 'no-reset' (leave the chip in its loader). */
+  after?: 'hard-reset' | 'no-reset';
+  /**
+   * Which loader writes: 'auto' (default) estimates per job whether uploading the flasher stub pays
+   * off; 'rom' writes with the chip's ROM loader (esptool's --no-stub); 'stub' always uploads it.
+   */
+  loader?: 'auto' | 'rom' | 'stub';
 }
 
 export interface ReadbackResult {
@@ -52,20 +51,20 @@ export interface FlashResult {
   regions: WrittenRegion[];
   readback?: ReadbackResult;
   timings: { connectMs: number; writeMs: number; readbackMs: number; resetMs: number; totalMs: number };
+  /** Which loader wrote: the ROM's own, or the flasher stub (write-strategy.ts). */
+  loader: 'rom' | 'stub';
+  /** What crossed the serial line in the last attempt, and its wire time at the rates used. */
+  wire: WireStats;
   /** 1, or 2 when the run was repeated at the fallback rate. */
   attempts: number;
   warnings: string[];
-}
-
-export function md5Hex(data: Uint8Array): string {
-  return createHash('md5').update(data).digest('hex');
 }
 
 function normalizeMac(mac: string): string {
   return mac.trim().toLowerCase().replace(/-/g, ':');
 }
 
-/** Opens a session: chip in download mode, identified, stub running at the target baud. */
+/** Opens a session: chip in its ROM loader (or a stub found running) at the target baud, identified. */
 export function openFlashSession(port: string, options: ConnectOptions = {}): Promise<FlashSession> {
   return FlashSession.connect(port, options);
 }
@@ -109,88 +108,49 @@ export function checkPlanAgainstDevice(plan: FlashPlan, info: DeviceInfo, expect
 }
 
 /** Writes (and verifies) a plan on an open session; does not reset or close. */
-export async function writePlan(session: FlashSession, plan: FlashPlan, options: FlashOptions = {}): Promise<Pick<FlashResult, 'regions' | 'readback'> & { writeMs: number; readbackMs: number }> {
+export async function writePlan(session: FlashSession, plan: FlashPlan, options: FlashOptions = {}): Promise<Pick<FlashResult, 'regions' | 'readback' | 'loader'> & { writeMs: number; readbackMs: number }> {
   validatePlan(plan);
   checkPlanAgainstDevice(plan, session.info, options.expectMac);
-  const loader = session.loader;
-  const totalBytes = plan.regions.reduce((n, r) => n + r.data.length, 0);
   const readbackShare = options.verify === 'readback' && plan.nvsRegion ? 0.1 : 0;
-  let doneBytes = 0;
-  const emit = (e: Omit<FlashProgress, 'percent'>, fraction: number) =>
-    options.onProgress?.({ ...e, percent: Math.min(100, Math.round(fraction * (1 - readbackShare) * 1000) / 10) });
-
-  const regions: WrittenRegion[] = [];
-  const t0 = Date.now();
   session.armWatchdog(true);
   try {
-    for (const region of plan.regions) {
-      const started = Date.now();
-      let md5 = '';
-      let compressedSize = 0;
-      try {
-        await session.guard(`write:${region.name}`, () =>
-          loader.writeFlash({
-            fileArray: [{ data: region.data, address: region.offset }],
-            flashMode: 'keep',
-            flashFreq: 'keep',
-            flashSize: 'keep',
-            eraseAll: false,
-            compress: true,
-            calculateMD5Hash: (image) => (md5 = md5Hex(image)),
-            reportProgress: (_i, written, total) => {
-              compressedSize = total;
-              const fraction = (doneBytes + (total ? (written / total) * region.data.length : 0)) / totalBytes;
-              const stage = written === total && total > 0 ? 'verify' : 'write';
-              emit({ stage, region: region.name, bytes: written, bytesTotal: total }, fraction);
-            },
-          }),
-        );
-      } catch (err) {
-        const fe = toFlashError(err, { port: session.path, stage: `write:${region.name}` });
-        if (fe.code === 'verify-mismatch') {
-          throw new FlashError('verify-mismatch', flashErrorMessage('verify-mismatch', session.path, `${region.name} at ${hex(region.offset)}`), { cause: fe.cause, stage: fe.stage });
-        }
-        throw fe;
-      }
-      doneBytes += region.data.length;
-      regions.push({ name: region.name, offset: region.offset, size: region.data.length, md5, compressedSize, ms: Date.now() - started });
-    }
-    const writeMs = Date.now() - t0;
-
-    let readback: ReadbackResult | undefined;
+    const report = await writeRegions(session, plan, { needsStub: readbackShare > 0, loader: options.loader, onProgress: options.onProgress, share: 1 - readbackShare });
     const t1 = Date.now();
-    if (options.verify === 'readback' && plan.nvsRegion) {
-      const { offset, size } = plan.nvsRegion;
-      const expected = plan.regions.find((r) => r.offset === offset);
-      const data = await session.guard('readback', () =>
-        loader.readFlash(offset, size, (_packet, got, total) =>
-          options.onProgress?.({ stage: 'readback', region: expected?.name, bytes: got, bytesTotal: total, percent: Math.round((1 - readbackShare + (readbackShare * got) / total) * 1000) / 10 }),
-        ),
-      );
-      const bytes = data.subarray(0, size);
-      if (expected && !bytes.every((b, i) => b === (expected.data[i] ?? 0xff))) {
-        const at = bytes.findIndex((b, i) => b !== (expected.data[i] ?? 0xff));
-        throw new FlashError('verify-mismatch', flashErrorMessage('verify-mismatch', session.path, `read-back of ${expected.name} differs at ${hex(offset + at)}`), { stage: 'readback' });
-      }
-      const parsed = readNvsImage(bytes);
-      readback = {
-        offset,
-        size,
-        matches: true,
-        nvs: {
-          namespaces: parsed.namespaces.map((n) => n.name),
-          items: parsed.items.length,
-          problems: parsed.problems.map((p) => p.message),
-        },
-      };
+    let readback: ReadbackResult | undefined;
+    if (readbackShare > 0) {
+      await session.useStub(); // the ROM reads 64 bytes per round trip; the stub streams
+      readback = await readBack(session, plan, readbackShare, options.onProgress);
     }
-    return { regions, readback, writeMs, readbackMs: Date.now() - t1 };
+    return { regions: report.regions, readback, loader: report.choice.loader, writeMs: report.writeMs, readbackMs: Date.now() - t1 };
   } finally {
     session.armWatchdog(false);
   }
 }
 
-async function flashOnce(port: string, plan: FlashPlan, options: FlashOptions, baud: number): Promise<Omit<FlashResult, 'attempts' | 'warnings'>> {
+/** Reads the NVS region back through the stub, compares it byte for byte and parses it. */
+async function readBack(session: FlashSession, plan: FlashPlan, share: number, onProgress?: FlashOptions['onProgress']): Promise<ReadbackResult> {
+  const { offset, size } = plan.nvsRegion!;
+  const expected = plan.regions.find((r) => r.offset === offset);
+  const data = await session.guard('readback', () =>
+    session.loader.readFlash(offset, size, (_packet, got, total) =>
+      onProgress?.({ stage: 'readback', region: expected?.name, bytes: got, bytesTotal: total, percent: Math.round((1 - share + (share * got) / total) * 1000) / 10 }),
+    ),
+  );
+  const bytes = data.subarray(0, size);
+  if (expected && !bytes.every((b, i) => b === (expected.data[i] ?? 0xff))) {
+    const at = bytes.findIndex((b, i) => b !== (expected.data[i] ?? 0xff));
+    throw new FlashError('verify-mismatch', flashErrorMessage('verify-mismatch', session.path, `read-back of ${expected.name} differs at ${hex(offset + at)}`), { stage: 'readback' });
+  }
+  const parsed = readNvsImage(bytes);
+  return {
+    offset,
+    size,
+    matches: true,
+    nvs: { namespaces: parsed.namespaces.map((n) => n.name), items: parsed.items.length, problems: parsed.problems.map((p) => p.message) },
+  };
+}
+
+async function flashOnce(port: string, plan: FlashPlan, options: FlashOptions, baud: number): Promise<Omit<FlashResult, 'attempts'>> {
   const t0 = Date.now();
   options.onProgress?.({ stage: 'open', bytes: 0, bytesTotal: 0, percent: 0, message: `opening ${port}` });
   const session = await FlashSession.connect(port, { ...options, baud });
@@ -198,12 +158,16 @@ async function flashOnce(port: string, plan: FlashPlan, options: FlashOptions, b
     const connectMs = Date.now() - t0;
     const written = await writePlan(session, plan, options);
     const t2 = Date.now();
-    if (options.resetAfter !== false) {
+    const warnings = [...plan.warnings, ...session.warnings];
+    if (options.resetAfter !== false && options.after !== 'no-reset') {
       options.onProgress?.({ stage: 'reset', bytes: 0, bytesTotal: 0, percent: 100 });
-      try {
-        await session.hardReset();
-      } catch (err) {
-        throw toFlashError(err, { port, stage: 'reset' });
+      if (session.info.modemLines === false) warnings.push(`${port} has no DTR/RTS lines: the chip was not reset; reset it by hand to run the new firmware`);
+      else {
+        try {
+          await session.hardReset();
+        } catch (err) {
+          throw toFlashError(err, { port, stage: 'reset' });
+        }
       }
     }
     const resetMs = Date.now() - t2;
@@ -218,7 +182,10 @@ async function flashOnce(port: string, plan: FlashPlan, options: FlashOptions, b
       device: info,
       regions: written.regions,
       readback: written.readback,
+      loader: written.loader,
+      wire: session.device.wire,
       timings: { connectMs, writeMs: written.writeMs, readbackMs: written.readbackMs, resetMs, totalMs: Date.now() - t0 },
+      warnings,
     };
   } finally {
     await session.close();
@@ -233,16 +200,13 @@ export async function flashDevice(port: string, plan: FlashPlan, options: FlashO
   validatePlan(plan);
   const baud = options.baud ?? DEFAULT_BAUD;
   const fallback = options.fallbackBaud === undefined ? ROM_BAUD : options.fallbackBaud;
-  const warnings = [...plan.warnings];
   try {
-    return { ...(await flashOnce(port, plan, options, baud)), attempts: 1, warnings };
+    return { ...(await flashOnce(port, plan, options, baud)), attempts: 1 };
   } catch (err) {
     const fe = toFlashError(err, { port });
     // Garbled answers at a high rate are usually the cable or bridge: one more try, slower.
     if (fe.code !== 'protocol' || fallback === false || baud <= fallback || options.signal?.aborted) throw fe;
-    warnings.push(`${baud} baud failed (${fe.message}); flashed again at ${fallback} baud`);
-    return { ...(await flashOnce(port, plan, options, fallback)), attempts: 2, warnings };
+    const again = await flashOnce(port, plan, options, fallback);
+    return { ...again, warnings: [`${baud} baud failed (${fe.message}); flashed again at ${fallback} baud`, ...again.warnings], attempts: 2 };
   }
 }
-
-

@@ -1,19 +1,27 @@
-// One connection to a chip through esptool-js: open the port, reset into download mode, sync,
-// identify, upload the stub, raise the baud rate; then write / read / reset; always close.
+// One connection to a chip: open the port, reset it into the ROM loader (or not: `before:
+// 'no-reset'`, or a serial device without modem lines), sync, identify it, raise the baud rate in
+// the ROM before anything large is sent; later, on request, upload the flasher stub; reset it into
+// its firmware; always close. The stub is not uploaded here: writePlan decides per job whether it
+// pays for itself (write-strategy.ts).
 //
-// esptool-js calls are raced against three things it cannot see on its own: the caller's
-// AbortSignal, the port disappearing (unplug) and a chip that stopped answering (stall
-// watchdog). The losing esptool-js call is left to fail on its own; its transport is poisoned
-// so it gives up quickly and never touches the port again.
-import { ESPLoader, Transport, ESPError } from 'esptool-js';
+// Every step is raced against what the protocol code cannot see on its own: the caller's
+// AbortSignal, the port disappearing (unplug) and a chip that stopped answering (stall watchdog).
+// The losing step is left to fail on its own; its transport is killed so it gives up quickly and
+// never touches the port again.
+import { ESPError } from 'esptool-js';
 import { NodeSerialDevice, lookupUsbInfo } from './transport.ts';
 import { createPortOpener, type PortOpener } from './open-port.ts';
 import { FlashError, flashErrorMessage, toFlashError, type FlashErrorCode } from './errors.ts';
 import { normalizeChipName, type ChipName } from './chips.ts';
 import { classifyUsbBridge } from './usb-ids.ts';
+import { StationTransport } from './link.ts';
+import { prefetchChipSupport, StationLoader } from './station-loader.ts';
+import { IO0_HOLD_MS, resetCircuitFor, resetIntoDownload, resetIntoFirmware } from './reset.ts';
 
 export const DEFAULT_BAUD = 921_600;
 export const ROM_BAUD = 115_200;
+/** Wait for each SYNC answer, per try after a reset (esptool: 5 tries of 100 ms). A healthy chip answers in ~15 ms at 115200. */
+const SYNC_TIMEOUTS_MS = [100, 100, 200, 400, 800];
 
 export type FlashStage = 'open' | 'connect' | 'identify' | 'stub' | 'baud' | 'write' | 'verify' | 'readback' | 'reset' | 'done';
 
@@ -21,7 +29,7 @@ export interface FlashProgress {
   stage: FlashStage;
   /** Region being written / verified. */
   region?: string;
-  /** Bytes of the current step (for writes: compressed bytes sent, as esptool-js counts them). */
+  /** Bytes of the current step (for writes: compressed bytes sent). */
   bytes: number;
   bytesTotal: number;
   /** Whole run, 0..100. */
@@ -32,19 +40,22 @@ export interface FlashProgress {
 export interface ConnectOptions {
   /** Creates the (unopened) port; default: native serialport (virtual chips come in this way: virtual-chip/port-opener.ts). */
   openPort?: PortOpener;
-  /** Baud rate for everything after the stub is running (default 921600). */
+  /** Baud rate for everything after the sync (default 921600). */
   baud?: number;
   /** Rate the ROM is synced at (default 115200). */
   romBaud?: number;
-  /** esptool-js connect attempts (reset + 5 syncs each; default 7). */
+  /** Reset + sync attempts (default 7). */
   connectAttempts?: number;
   /** No answer for this long while one is expected → 'timeout' (default 5000 ms). */
   stallTimeoutMs?: number;
-  /** 'no-reset' for boards without auto-reset circuitry (already held in download mode). */
+  /**
+   * 'no-reset': leave DTR/RTS alone (boards without auto-reset wiring, already held in download
+   * mode). A serial device without modem lines (a pty) is always used this way.
+   */
   before?: 'default-reset' | 'no-reset';
   signal?: AbortSignal;
   onProgress?: (event: FlashProgress) => void;
-  /** esptool-js's log lines. */
+  /** Log lines (esptool-js's and the session's). */
   onLog?: (line: string) => void;
 }
 
@@ -67,47 +78,26 @@ export interface DeviceInfo {
   /** Rate in use after the baud change (lower if the chip did not follow). */
   baud: number;
   usb?: { vendorId: string; productId: string; bridge?: string };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** esptool-js Transport that logs its traces instead of printing them, and can be killed. */
-class StationTransport extends Transport {
-  private dead = false;
-  constructor(
-    device: NodeSerialDevice,
-    private readonly log: (line: string) => void,
-  ) {
-    super(device as never, false);
-  }
-  override trace(message: string): void {
-    this.log(`trace: ${message}`);
-  }
-  override async read(timeout: number): Promise<Uint8Array> {
-    if (this.dead) throw new ESPError('port closed');
-    return super.read(timeout);
-  }
-  /** Makes any pending and future read fail at once (a non-SLIP byte ends a pending read). */
-  kill(): void {
-    this.dead = true;
-    (this as unknown as { buffer: Uint8Array }).buffer = Uint8Array.of(0);
-  }
+  /** False when the port has no DTR/RTS (a pty, some adapters): the chip cannot be reset from here. */
+  modemLines?: boolean;
 }
 
 export class FlashSession {
   info!: DeviceInfo;
-  readonly loader: ESPLoader;
+  readonly loader: StationLoader;
+  /** Things worth telling the operator that did not stop the run. */
+  readonly warnings: string[] = [];
+  readonly log: string[] = [];
   private readonly transport: StationTransport;
   private failure: Promise<never>;
   private fail!: (err: FlashError) => void;
   private failed: FlashError | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private watchdogArmed = false;
+  private silenceAllowedMs = 0;
+  private modemLines = false;
   private closed = false;
   private readonly onAbort = () => this.abort('cancelled');
-  readonly log: string[] = [];
 
   private constructor(
     readonly path: string,
@@ -120,7 +110,7 @@ export class FlashSession {
       options.onLog?.(line);
     };
     this.transport = new StationTransport(device, logLine);
-    this.loader = new ESPLoader({
+    this.loader = new StationLoader({
       transport: this.transport,
       baudrate: options.baud ?? DEFAULT_BAUD,
       romBaudrate: options.romBaud ?? ROM_BAUD,
@@ -139,7 +129,7 @@ export class FlashSession {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Opens the port and brings the chip up to "stub running at the target baud", identified. */
+  /** Opens the port and brings the chip to "ROM loader (or a running stub) at the target baud", identified. */
   static async connect(path: string, options: ConnectOptions = {}): Promise<FlashSession> {
     if (options.signal?.aborted) throw cancelled(path, 'open');
     const opener = options.openPort ?? createPortOpener();
@@ -149,6 +139,8 @@ export class FlashSession {
       const port = await opener(path, romBaud);
       const usb = await lookupUsbInfo(port.settings.binding, path);
       session = new FlashSession(path, new NodeSerialDevice(port, usb), options);
+      await session.transport.connect(romBaud);
+      void session.transport.readLoop();
     } catch (err) {
       throw toFlashError(err, { port: path, stage: 'open' });
     }
@@ -161,6 +153,11 @@ export class FlashSession {
     }
   }
 
+  /** True when the stub runs (uploaded by `useStub`, or found running at connect). */
+  get stubRunning(): boolean {
+    return this.loader.IS_STUB;
+  }
+
   private progress(stage: FlashStage, message?: string): void {
     this.options.onProgress?.({ stage, bytes: 0, bytesTotal: 0, percent: 0, message });
   }
@@ -169,7 +166,7 @@ export class FlashSession {
     this.fail(new FlashError(code, flashErrorMessage(code, this.path, detail), { stage: 'abort' }));
   }
 
-  /** Runs one esptool-js step, turning every way it can end into a FlashError. */
+  /** Runs one protocol step, turning every way it can end into a FlashError. */
   async guard<T>(stage: string, step: () => Promise<T>): Promise<T> {
     if (this.failed) throw this.failed;
     if (this.options.signal?.aborted) this.abort('cancelled');
@@ -191,6 +188,7 @@ export class FlashSession {
     const boot = /boot:(0x[0-9a-fA-F]+)/.exec(seen);
     let detail: string;
     if (boot && !/waiting for download/.test(seen)) detail = `the chip booted its firmware (boot:${boot[1]}) instead of the ROM loader`;
+    else if (!this.modemLines && this.options.before !== 'no-reset') detail = 'the serial device has no DTR/RTS lines, so the chip could not be reset into download mode; put it there by hand';
     else if (this.device.rxBytes === 0) detail = 'nothing answered: check the cable and that the board is powered';
     else detail = 'the chip did not answer the sync';
     return new FlashError('no-download-mode', flashErrorMessage('no-download-mode', this.path, detail), { cause: err.cause ?? err, stage: err.stage });
@@ -204,75 +202,147 @@ export class FlashSession {
       const limit = this.options.stallTimeoutMs ?? 5000;
       this.watchdog = setInterval(() => {
         const since = this.device.awaitingSince;
-        if (this.watchdogArmed && since !== null && Date.now() - since > limit) {
+        if (this.watchdogArmed && since !== null && Date.now() - since > limit + this.silenceAllowedMs) {
           this.abort('timeout', `no answer for ${(limit / 1000).toFixed(1)} s`);
         }
       }, Math.max(20, Math.min(250, limit / 4)));
     }
   }
 
+  /** Runs `step` while the chip may legitimately stay silent `ms` longer (e.g. the ROM erasing before it answers). */
+  async allowSilence<T>(ms: number, step: () => Promise<T>): Promise<T> {
+    this.silenceAllowedMs = ms;
+    try {
+      return await step();
+    } finally {
+      this.silenceAllowedMs = 0;
+    }
+  }
+
   private async identify(): Promise<void> {
     const loader = this.loader;
-    const mode = this.options.before === 'no-reset' ? 'no_reset' : 'default_reset';
     this.progress('connect', `connecting to ${this.path}`);
-    await this.guard('connect', () => loader.detectChip(mode, this.options.connectAttempts ?? 7));
+    prefetchChipSupport(); // while the chip resets
+    const found = await this.guard('connect', () => this.connectLoader());
+    loader.IS_STUB = found === 'stub';
+    if (loader.IS_STUB) loader.info('Stub is already running.');
     this.armWatchdog(true);
     this.progress('identify');
+    await this.guard('identify', () => loader.detect());
     const chip = loader.chip;
-    const description = await this.guard('identify', () => chip.getChipDescription(loader));
-    const features = await this.guard('identify', () => chip.getChipFeatures(loader));
-    const crystalMHz = await this.guard('identify', () => chip.getCrystalFreq(loader));
-    const mac = (await this.guard('identify', () => chip.readMac(loader))).toLowerCase();
+    const facts = await loader.withRegisterCache(async () => {
+      await this.raiseBaud();
+      return {
+        description: await this.guard('identify', () => chip.getChipDescription(loader)),
+        features: await this.guard('identify', () => chip.getChipFeatures(loader)),
+        crystalMHz: await this.guard('identify', () => chip.getCrystalFreq(loader)),
+        mac: (await this.guard('identify', () => chip.readMac(loader))).toLowerCase(),
+      };
+    });
     if (chip.postConnect) await this.guard('identify', () => chip.postConnect!(loader));
-    this.progress('stub');
-    await this.guard('stub', () => loader.runStub());
-    const target = this.options.baud ?? DEFAULT_BAUD;
-    if (target !== (this.options.romBaud ?? ROM_BAUD)) {
-      this.progress('baud', `changing baud rate to ${target}`);
-      // esptool-js reconnects on its own if the chip does not follow; no watchdog meanwhile.
-      this.armWatchdog(false);
-      await this.guard('baud', () => loader.changeBaud());
-      this.armWatchdog(true);
-    }
-    const flashId = await this.guard('identify', () => loader.readFlashId());
-    const sizeName = await this.guard('identify', () => loader.detectFlashSize());
-    const flashSize = sizeName ? loader.flashSizeBytes(sizeName as Parameters<ESPLoader['flashSizeBytes']>[0]) : 0;
-    const vid = this.device.getInfo().usbVendorId;
-    const pid = this.device.getInfo().usbProductId;
-    const usb =
-      vid !== undefined && pid !== undefined
-        ? {
-            vendorId: vid.toString(16).padStart(4, '0'),
-            productId: pid.toString(16).padStart(4, '0'),
-            bridge: classifyUsbBridge(vid, pid)?.description,
-          }
-        : undefined;
+    await this.guard('identify', () => loader.attachFlash());
+    const flashId = await this.guard('identify', () => loader.readFlashIdQuick());
+    const sizeName = loader.DETECTED_FLASH_SIZES[(flashId >> 16) & 0xff];
+    const flashSize = sizeName ? Math.max(0, loader.flashSizeBytes(sizeName as Parameters<StationLoader['flashSizeBytes']>[0])) : 0;
+    if (flashSize > 0) await this.guard('identify', () => loader.setFlashSize(flashSize));
     this.info = {
       port: this.path,
-      chip: normalizeChipName(chip.CHIP_NAME) ?? chip.CHIP_NAME.toLowerCase(),
+      chip: loader.chipName ?? normalizeChipName(chip.CHIP_NAME) ?? chip.CHIP_NAME.toLowerCase(),
       chipName: chip.CHIP_NAME,
-      description,
-      features,
-      crystalMHz,
-      mac,
+      ...facts,
       flashId,
-      flashSize: Math.max(0, flashSize),
+      flashSize,
       baud: this.transport.baudrate,
-      usb,
+      usb: this.usbDescription(),
+      modemLines: this.modemLines,
     };
     this.armWatchdog(false);
   }
 
+  /** Reset (if possible) and SYNC until the ROM or a running stub answers. */
+  private async connectLoader(): Promise<'rom' | 'stub'> {
+    const wantReset = this.options.before !== 'no-reset';
+    this.modemLines = await this.device.hasModemLines();
+    if (wantReset && !this.modemLines) {
+      this.warnings.push(`${this.path} has no DTR/RTS lines: the chip was not reset and must already be in download mode`);
+    }
+    const reset = wantReset && this.modemLines;
+    const circuit = resetCircuitFor(this.device.getInfo());
+    // Without a reset nothing changes between attempts but time (the operator pressing BOOT).
+    const attempts = this.options.connectAttempts ?? (reset ? 7 : 3);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (reset) {
+        const seen = await resetIntoDownload(this.device, circuit, IO0_HOLD_MS[attempt % 2], this.options.signal);
+        if (seen === 'firmware') continue; // the strap was missed: reset again, holding IO0 longer
+      }
+      for (const timeout of SYNC_TIMEOUTS_MS) {
+        if (this.options.signal?.aborted) throw cancelled(this.path, 'connect');
+        try {
+          await this.loader.syncOnce(timeout);
+          return this.loader.syncFoundStub ? 'stub' : 'rom';
+        } catch (err) {
+          if (!(err instanceof ESPError)) throw err;
+        }
+      }
+    }
+    throw new ESPError('Failed to connect with the device');
+  }
+
   /**
-   * Resets the chip so it boots the new firmware: EN low (RTS on, DTR off), then release.
-   * esptool-js 0.7.0's own "hard_reset" only releases RTS and leaves the chip in the stub.
+   * CHANGE_BAUDRATE before anything large; if the chip does not follow, start over at the ROM rate.
+   * Unanswered probes and a reconnect are expected here, so the stall watchdog waits meanwhile.
    */
+  private async raiseBaud(): Promise<void> {
+    const target = this.options.baud ?? DEFAULT_BAUD;
+    if (target === this.transport.baudrate) return;
+    this.progress('baud', `changing baud rate to ${target}`);
+    this.armWatchdog(false);
+    try {
+      await this.changeBaudOrFallBack(target);
+    } finally {
+      this.armWatchdog(true);
+    }
+  }
+
+  private async changeBaudOrFallBack(target: number): Promise<void> {
+    if (await this.guard('baud', () => this.loader.changeBaudRate(target))) return;
+    const romBaud = this.options.romBaud ?? ROM_BAUD;
+    if (!this.modemLines || this.options.before === 'no-reset') {
+      throw new FlashError('protocol', flashErrorMessage('protocol', this.path, `no answer at ${target} baud`), { stage: 'baud' });
+    }
+    this.warnings.push(`the chip did not answer at ${target} baud; continued at ${romBaud} baud`);
+    await this.guard('baud', () => this.transport.changeBaudrate(romBaud));
+    this.loader.IS_STUB = (await this.guard('connect', () => this.connectLoader())) === 'stub';
+  }
+
+  /** Uploads the flasher stub at the current rate (no-op when it already runs). */
+  async useStub(): Promise<void> {
+    if (this.loader.IS_STUB) return;
+    this.progress('stub', 'starting the flasher stub');
+    const armed = this.watchdogArmed;
+    this.armWatchdog(true);
+    try {
+      await this.guard('stub', () => this.loader.uploadStub());
+      if (this.info.flashSize > 0) await this.guard('stub', () => this.loader.setFlashSize(this.info.flashSize));
+      this.info.baud = this.transport.baudrate;
+    } finally {
+      this.armWatchdog(armed);
+    }
+  }
+
+  private usbDescription(): DeviceInfo['usb'] {
+    const { usbVendorId: vid, usbProductId: pid } = this.device.getInfo();
+    if (vid === undefined || pid === undefined) return undefined;
+    return { vendorId: vid.toString(16).padStart(4, '0'), productId: pid.toString(16).padStart(4, '0'), bridge: classifyUsbBridge(vid, pid)?.description };
+  }
+
+  /** Resets the chip so it boots the new firmware (EN pulse with IO0 high). Throws without modem lines. */
   async hardReset(): Promise<void> {
     if (this.failed) throw this.failed;
-    const usbJtag = this.device.getInfo().usbVendorId === 0x303a;
-    await this.device.setSignals({ dataTerminalReady: false, requestToSend: true });
-    await sleep(usbJtag ? 200 : 100);
-    await this.device.setSignals({ dataTerminalReady: false, requestToSend: false });
+    if (!this.modemLines) {
+      throw new FlashError('protocol', `${this.path} has no DTR/RTS lines: reset the chip by hand to run the new firmware`, { stage: 'reset' });
+    }
+    await resetIntoFirmware(this.device);
   }
 
   /** Releases the port; safe to call more than once. */

@@ -4,7 +4,9 @@
 // changes the named lines, and setBaudRate() so the baud change happens without a reopen.
 //
 // serialport's `set()` resets every line it is not given (DTR and RTS default to on), so both lines
-// are tracked here and always sent together.
+// are tracked here and always sent together. It also keeps what the flasher needs to know about the
+// line itself: whether it has modem lines at all (a pty has none), the recent text (boot banners)
+// and how long the bytes that crossed it occupied the wire at the rate in use.
 import type { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { normalizeUsbId } from './usb-ids.ts';
@@ -22,6 +24,16 @@ export interface WebSerialSignals {
 
 /** How much of the most recent input is kept for diagnostics (boot banners). */
 const RX_TAIL_BYTES = 4096;
+/** UART frame: start bit, 8 data bits, stop bit. */
+const BITS_PER_BYTE = 10;
+
+/** Bytes that crossed the line, and the time they occupied it at the rate in use (10 bits per byte). */
+export interface WireStats {
+  bytesToChip: number;
+  bytesFromChip: number;
+  /** Σ bytes × 10 / baud, both directions: the least time these bytes could take on this line. */
+  floorMs: number;
+}
 
 export class NodeSerialDevice {
   readable: ReadableStream<Uint8Array> | null = null;
@@ -39,6 +51,8 @@ export class NodeSerialDevice {
   private rxTail = new Uint8Array(0);
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   private lostListeners: ((err: Error) => void)[] = [];
+  private rxListeners = new Set<() => void>();
+  private wireMs = 0;
 
   constructor(
     readonly port: SerialPortStream,
@@ -65,6 +79,54 @@ export class NodeSerialDevice {
   /** Last bytes received (what the chip printed, e.g. a boot banner), as latin-1 text. */
   recentText(): string {
     return Array.from(this.rxTail, (b) => String.fromCharCode(b)).join('');
+  }
+
+  /** Wire accounting since the port was created. */
+  get wire(): WireStats {
+    return { bytesToChip: this.txBytes, bytesFromChip: this.rxBytes, floorMs: this.wireMs };
+  }
+
+  /** Text received after `mark` (a value of `rxBytes`), as far as the kept tail reaches. */
+  textSince(mark: number): string {
+    const n = Math.min(this.rxBytes - mark, this.rxTail.length);
+    return n <= 0 ? '' : Array.from(this.rxTail.subarray(this.rxTail.length - n), (b) => String.fromCharCode(b)).join('');
+  }
+
+  /**
+   * Resolves true as soon as the text received after `mark` matches `pattern`, false after
+   * `timeoutMs` (or when `signal` aborts). Event-driven: no polling interval to wait out.
+   */
+  waitForText(pattern: RegExp, mark: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        this.rxListeners.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const check = () => {
+        if (pattern.test(this.textSince(mark))) done(true);
+      };
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.rxListeners.add(check);
+      check();
+    });
+  }
+
+  /**
+   * False when the device has no modem lines (DTR/RTS cannot be read or set: a pty, some adapters,
+   * remote serial): reading the line state is side-effect free, setting it would move EN / IO0.
+   */
+  async hasModemLines(): Promise<boolean> {
+    try {
+      await new Promise<void>((resolve, reject) => this.port.get((err) => (err ? reject(err) : resolve())));
+      return true;
+    } catch (err) {
+      if (isNoModemLinesError(err)) return false;
+      throw err;
+    }
   }
 
   /** Resolves never; rejects with the disconnect error if the port goes away. */
@@ -126,6 +188,7 @@ export class NodeSerialDevice {
           this.lastTxAt = Date.now();
           this.awaitingSince ??= this.lastTxAt;
           this.txBytes += chunk.length;
+          this.wireMs += (chunk.length * BITS_PER_BYTE * 1000) / this.port.baudRate;
           this.port.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), (err) =>
             err ? reject(err) : resolve(),
           );
@@ -150,6 +213,7 @@ export class NodeSerialDevice {
     this.lastRxAt = Date.now();
     this.awaitingSince = null;
     this.rxBytes += chunk.length;
+    this.wireMs += (chunk.length * BITS_PER_BYTE * 1000) / this.port.baudRate;
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
     const tail = new Uint8Array(Math.min(RX_TAIL_BYTES, this.rxTail.length + bytes.length));
     const keepOld = tail.length - Math.min(bytes.length, tail.length);
@@ -157,6 +221,7 @@ export class NodeSerialDevice {
     tail.set(bytes.subarray(bytes.length - (tail.length - keepOld)), keepOld);
     this.rxTail = tail;
     this.controller?.enqueue(bytes);
+    for (const listener of [...this.rxListeners]) listener();
   }
 
   private onClose(err: (Error & { disconnected?: boolean }) | null): void {
@@ -168,6 +233,12 @@ export class NodeSerialDevice {
       for (const l of listeners) l(err);
     }
   }
+}
+
+/** The error a tty driver gives for modem-line ioctls it does not support (Linux: ENOTTY). */
+export function isNoModemLinesError(err: unknown): boolean {
+  const text = err instanceof Error ? err.message : String(err);
+  return /Inappropriate ioctl|ENOTTY|not supported|EINVAL/i.test(text);
 }
 
 /** Finds the USB vendor / product id of `path` in its binding's port list (undefined if absent). */

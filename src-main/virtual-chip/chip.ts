@@ -4,18 +4,26 @@
 import { EventEmitter } from 'node:events';
 import { NorFlash } from './flash-model.ts';
 import { flashBootText } from './firmware-console.ts';
-import { DATASHEET_TIMING, LoaderEngine, type ChipTiming, type UnsupportedReplyStyle } from './loader.ts';
+import { LoaderEngine, type UnsupportedReplyStyle } from './loader.ts';
+import { DATASHEET_TIMING, type ChipTiming } from './timing.ts';
 import { PROFILES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
 import { RegisterFile } from './registers.ts';
 import { slipEncode, SlipDecoder } from './slip.ts';
-import { Wire } from './wire.ts';
+import { DelayLine, Wire } from './wire.ts';
+import { FaultList, type ActiveFault, type VirtualFault } from './faults.ts';
+import type { ChipMode, Connection, ConnectOptions, HostListener, HostPort } from './host-port.ts';
+import { ResetCircuitModel } from './reset-circuit.ts';
+
+export type { ChipMode, ConnectOptions, HostListener, HostPort } from './host-port.ts';
+
+export type { VirtualFault } from './faults.ts';
 
 export type { VirtualChipKind, ResetCircuit } from './profiles.ts';
 
 export const ROM_BAUD = 115200;
-/** EN has an RC delay: IO0 is sampled this long after EN rises (spec §14.1). */
-export const STRAP_SAMPLE_MS = 5;
+export { STRAP_SAMPLE_MS } from './reset-circuit.ts';
 const DEFAULT_FLASH_SIZE = 4 * 1024 * 1024;
+/** From the strap sample to the first banner byte: ROM start-up (estimate, unverified: "a few ms", spec §15). */
 const BANNER_DELAY_MS = 2;
 /**
  * The native USB-Serial/JTAG is a USB CDC device, not a UART: the host's baud setting is ignored
@@ -40,64 +48,18 @@ export interface VirtualChipOptions {
   /** Multiplier for chip-side processing times (erase, program, MD5, stub start). Default 1 with pacing, 0 without. */
   timingScale?: number;
   timing?: Partial<ChipTiming>;
-  /** Extra delay before received bytes reach the host, like a USB bridge. Default 1 ms with pacing, 0 without. */
+  /**
+   * Extra delay before the chip's bytes reach the host, like a USB bridge (spec §15: ~1 ms per
+   * transfer for CP210x / CH340; FTDI's default latency timer is up to 16 ms). Default 1 ms with
+   * pacing, 0 without.
+   */
   usbLatencyMs?: number;
+  /** The flasher stub re-programs the UART to 115200 when it starts (see LoaderEngineOptions). Default false. */
+  stubRestoresRomBaud?: boolean;
   /** Opcode style of the ROM's "unsupported command" reply (spec §3.4). Default 'previous-opcode'. */
   unsupportedReply?: UnsupportedReplyStyle;
   /** Replaces the text printed after the ROM banner on a flash boot. */
   firmwareText?: (chip: VirtualChip) => string;
-}
-
-export type VirtualFault =
-  | { kind: 'unplug'; afterBytes: number }
-  | { kind: 'corrupt-write'; offset?: number }
-  | { kind: 'stall'; afterBytes?: number }
-  | { kind: 'no-download-mode' };
-
-/**
- * off: unplugged/no power. reset: EN held low. download: ROM loader (or stub once uploaded).
- * firmware: booted from flash (console text, SLIP ignored). crashed/stalled: silent until reset.
- */
-export type ChipMode = 'off' | 'reset' | 'download' | 'firmware' | 'crashed' | 'stalled';
-
-export interface HostListener {
-  /** Bytes the chip sent that arrived intact at the host's baud rate. */
-  data(bytes: Uint8Array): void;
-  /** The device vanished (unplug): the port is dead. */
-  disconnected(err: Error): void;
-}
-
-/** The host's end of the cable while a port is open. */
-export interface HostPort {
-  readonly baud: number;
-  write(bytes: Uint8Array): void;
-  /** Sets the named lines; omitted lines keep their state. `true` = asserted. */
-  setSignals(lines: { dtr?: boolean; rts?: boolean }): void;
-  setBaud(baud: number): void;
-  /** Discards host bytes not yet transmitted. */
-  discardOutput(): void;
-  /** Resolves when everything written so far has been transmitted. */
-  drain(): Promise<void>;
-  /** Closing a tty drops both lines (HUPCL). */
-  close(): void;
-}
-
-interface ActiveFault {
-  fault: VirtualFault;
-  remaining: number;
-}
-
-interface Connection {
-  listener: HostListener;
-  baud: number;
-  /** The host's rate always equals the chip's (a pty bridge, where the client's rate is invisible). */
-  followChipBaud: boolean;
-  port: HostPort;
-}
-
-export interface ConnectOptions {
-  /** Never drop bytes for a rate mismatch: the host side follows the chip's UART rate. */
-  followChipBaud?: boolean;
 }
 
 function parseMac(mac: Uint8Array | string): Uint8Array {
@@ -129,17 +91,16 @@ export class VirtualChip extends EventEmitter {
   private readonly slip = new SlipDecoder();
   private readonly toChip: Wire;
   private readonly toHost: Wire;
+  private readonly usbLatency = new DelayLine();
   private readonly firmwareText?: (chip: VirtualChip) => string;
 
   private _mode: ChipMode = 'off';
   private _uartBaud = ROM_BAUD;
   /** ROM autobaud: follows the host's rate until a CHANGE_BAUDRATE fixes it. */
   private autobaud = false;
-  private lines = { dtr: false, rts: false };
-  private usbLatch = false;
-  private strapTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly circuit: ResetCircuitModel;
   private connection: Connection | null = null;
-  private faults: ActiveFault[] = [];
+  private readonly faults = new FaultList();
   private stalledFrom: ChipMode = 'download';
 
   /** Counters for inspection. */
@@ -202,11 +163,20 @@ export class VirtualChip extends EventEmitter {
         timingScale: this.options.timingScale,
         unsupportedReply: this.options.unsupportedReply,
         hooks: { transformWrite: (offset, data) => this.applyCorruptFault(offset, data) },
+        stubRestoresRomBaud: options.stubRestoresRomBaud ?? false,
       },
     );
     const lineRate = this.options.circuit === 'usb-jtag' ? () => USB_CDC_EQUIVALENT_BAUD : undefined;
     this.toChip = new Wire({ paced: pacing, lineRate, deliver: (bytes, baud) => this.receiveFromHost(bytes, baud) });
     this.toHost = new Wire({ paced: pacing, lineRate, deliver: (bytes, baud) => this.deliverToHost(bytes, baud) });
+    const chip = this;
+    this.circuit = new ResetCircuitModel(this.options.circuit, {
+      get mode() {
+        return chip._mode;
+      },
+      holdReset: () => this.holdReset(),
+      boot: (download) => this.boot(download),
+    });
     this.powerOn();
   }
 
@@ -230,7 +200,7 @@ export class VirtualChip extends EventEmitter {
     return this.connection !== null;
   }
   get signals(): { dtr: boolean; rts: boolean } {
-    return { ...this.lines };
+    return { ...this.circuit.lines };
   }
   get stubImage(): { entry: number; textStart: number; textLength: number } | null {
     return this.engine.stubImage;
@@ -239,7 +209,7 @@ export class VirtualChip extends EventEmitter {
     return this.engine.commandCounts;
   }
   get activeFaults(): VirtualFault[] {
-    return this.faults.map((f) => f.fault);
+    return this.faults.active;
   }
   get pacing(): boolean {
     return this.toHost.paced;
@@ -257,41 +227,17 @@ export class VirtualChip extends EventEmitter {
   // ---------------------------------------------------------------- faults
 
   injectFault(fault: VirtualFault): void {
-    const after = fault.kind === 'unplug' ? fault.afterBytes : fault.kind === 'stall' ? (fault.afterBytes ?? 0) : 0;
-    if (!Number.isInteger(after) || after < 0) throw new RangeError('afterBytes must be a non-negative integer');
-    const active = { fault, remaining: after };
-    this.faults.push(active);
-    if ((fault.kind === 'stall' || fault.kind === 'unplug') && after === 0) this.trigger(active);
+    const now = this.faults.add(fault);
+    if (now) this.trigger(now);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
     if (this._mode === 'stalled') this.setMode(this.stalledFrom);
   }
 
-  private hasFault(kind: VirtualFault['kind']): boolean {
-    return this.faults.some((f) => f.fault.kind === kind);
-  }
-
-  /**
-   * Counts `n` bytes crossing the wire against byte-triggered faults. Returns how many may pass and
-   * the faults whose budget is now spent (to trigger once the allowed bytes were delivered).
-   */
-  private spendBudget(n: number): { allowed: number; due: ActiveFault[] } {
-    const counted = this.faults.filter((f) => f.fault.kind === 'unplug' || f.fault.kind === 'stall');
-    let allowed = n;
-    for (const f of counted) allowed = Math.min(allowed, f.remaining);
-    const due: ActiveFault[] = [];
-    for (const f of counted) {
-      f.remaining -= allowed;
-      if (f.remaining <= 0) due.push(f);
-    }
-    return { allowed, due };
-  }
-
   private trigger(f: ActiveFault): void {
-    if (!this.faults.includes(f)) return;
-    this.faults = this.faults.filter((x) => x !== f);
+    if (!this.faults.take(f)) return;
     if (f.fault.kind === 'unplug') {
       this.unplug(new Error('device disconnected (virtual unplug)'));
     } else if (f.fault.kind === 'stall') {
@@ -305,16 +251,9 @@ export class VirtualChip extends EventEmitter {
   }
 
   private applyCorruptFault(offset: number, data: Uint8Array): Uint8Array {
-    const idx = this.faults.findIndex((f) => f.fault.kind === 'corrupt-write');
-    if (idx < 0 || data.length === 0) return data;
-    const fault = this.faults[idx].fault as { kind: 'corrupt-write'; offset?: number };
-    const target = fault.offset ?? offset;
-    if (target < offset || target >= offset + data.length) return data;
-    this.faults.splice(idx, 1);
-    const copy = new Uint8Array(data);
-    copy[target - offset] ^= 0x01; // one flipped bit, as a marginal cell would
-    this.emit('fault', { kind: 'corrupt-write', offset: target });
-    return copy;
+    const hit = this.faults.corrupt(offset, data);
+    if (hit.at !== undefined) this.emit('fault', { kind: 'corrupt-write', offset: hit.at });
+    return hit.data;
   }
 
   // ---------------------------------------------------------------- power, reset, boot
@@ -322,7 +261,7 @@ export class VirtualChip extends EventEmitter {
   /** USB cable in: the board powers up with both lines released. */
   powerOn(): void {
     if (this._mode !== 'off') return;
-    this.lines = { dtr: false, rts: false };
+    this.circuit.powerOff();
     this.boot(this.options.startInDownloadMode);
   }
 
@@ -330,17 +269,12 @@ export class VirtualChip extends EventEmitter {
   unplug(err: Error = new Error('device disconnected')): void {
     const conn = this.connection;
     this.connection = null;
-    this.cancelStrap();
+    this.circuit.cancelStrap();
     this.toChip.clear();
     this.toHost.clear();
     this.setMode('off');
     conn?.listener.disconnected(err);
     this.emit('unplug', err);
-  }
-
-  private cancelStrap(): void {
-    if (this.strapTimer) clearTimeout(this.strapTimer);
-    this.strapTimer = null;
   }
 
   private setMode(mode: ChipMode): void {
@@ -349,34 +283,8 @@ export class VirtualChip extends EventEmitter {
     this.emit('mode', mode);
   }
 
-  private applyLines(next: { dtr: boolean; rts: boolean }): void {
-    const prev = this.lines;
-    this.lines = next;
-    if (this._mode === 'off') return;
-    if (this.options.circuit === 'uart-bridge') {
-      // Cross-coupled transistors: EN low only for (DTR off, RTS on), IO0 low only for (DTR on, RTS off).
-      const enLow = next.rts && !next.dtr;
-      if (enLow && this._mode !== 'reset') this.holdReset();
-      else if (!enLow && this._mode === 'reset' && !this.strapTimer) {
-        this.strapTimer = setTimeout(() => {
-          this.strapTimer = null;
-          if (this._mode !== 'reset') return;
-          this.boot(this.lines.dtr && !this.lines.rts);
-        }, STRAP_SAMPLE_MS);
-      } else if (enLow && this.strapTimer) {
-        this.cancelStrap(); // EN fell again before the strap was sampled
-      }
-    } else {
-      // USB-Serial/JTAG: latch "download" on an RTS rising edge with DTR on; reset while RTS && !DTR.
-      if (next.rts && !prev.rts) this.usbLatch = next.dtr;
-      const inReset = next.rts && !next.dtr;
-      if (inReset && this._mode !== 'reset') this.holdReset();
-      else if (!inReset && this._mode === 'reset') this.boot(this.usbLatch);
-    }
-  }
-
   private holdReset(): void {
-    this.cancelStrap();
+    this.circuit.cancelStrap();
     this.resetCount++;
     this.toHost.clear();
     this.toChip.clear();
@@ -387,7 +295,7 @@ export class VirtualChip extends EventEmitter {
   }
 
   private boot(download: boolean): void {
-    if (download && this.hasFault('no-download-mode')) download = false;
+    if (download && this.faults.has('no-download-mode')) download = false;
     this.bootCount++;
     this.engine.reset();
     this.regs.reset();
@@ -432,7 +340,7 @@ export class VirtualChip extends EventEmitter {
 
   private receiveFromHost(bytes: Uint8Array, baud: number): void {
     if (this._mode === 'off') return;
-    const { allowed, due } = this.spendBudget(bytes.length);
+    const { allowed, due } = this.faults.spend(bytes.length);
     this.processFromHost(bytes.subarray(0, allowed), baud);
     for (const f of due) this.trigger(f);
   }
@@ -453,7 +361,7 @@ export class VirtualChip extends EventEmitter {
 
   private deliverToHost(bytes: Uint8Array, baud: number): void {
     if (this._mode === 'stalled' || this._mode === 'off') return;
-    const { allowed, due } = this.spendBudget(bytes.length);
+    const { allowed, due } = this.faults.spend(bytes.length);
     this.passToHost(bytes.subarray(0, allowed), baud);
     for (const f of due) this.trigger(f);
   }
@@ -469,9 +377,9 @@ export class VirtualChip extends EventEmitter {
     const latency = this.options.usbLatencyMs;
     if (latency > 0) {
       const copy = bytes.slice();
-      setTimeout(() => {
+      this.usbLatency.push(latency, () => {
         if (this.connection === conn) conn.listener.data(copy);
-      }, latency);
+      });
     } else conn.listener.data(bytes.slice());
   }
 
@@ -496,7 +404,7 @@ export class VirtualChip extends EventEmitter {
         },
         setSignals(lines) {
           if (chip.connection !== conn) throw new Error('port is not open');
-          chip.applyLines({ dtr: lines.dtr ?? chip.lines.dtr, rts: lines.rts ?? chip.lines.rts });
+          chip.circuit.apply({ dtr: lines.dtr ?? chip.circuit.lines.dtr, rts: lines.rts ?? chip.circuit.lines.rts });
         },
         setBaud(b) {
           if (!Number.isInteger(b) || b <= 0) throw new RangeError(`invalid baud rate ${b}`);
@@ -511,12 +419,12 @@ export class VirtualChip extends EventEmitter {
         close() {
           if (chip.connection !== conn) return;
           chip.connection = null;
-          chip.applyLines({ dtr: false, rts: false });
+          chip.circuit.apply({ dtr: false, rts: false });
         },
       },
     };
     this.connection = conn;
-    this.applyLines({ dtr: true, rts: true });
+    this.circuit.apply({ dtr: true, rts: true });
     return conn.port;
   }
 

@@ -36,6 +36,13 @@ export class NorFlash {
     return dirty;
   }
 
+  /** True when sector `index` holds only 0xFF (what the stub's blank check reads). */
+  isSectorBlank(index: number): boolean {
+    const start = index * SECTOR_SIZE;
+    if (start < 0 || start >= this.size) return true;
+    return this.bytes.subarray(start, start + SECTOR_SIZE).every((b) => b === 0xff);
+  }
+
   eraseAll(): void {
     this.bytes.fill(0xff);
   }

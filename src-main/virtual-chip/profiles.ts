@@ -64,6 +64,10 @@ export function macCrc8(mac: Uint8Array): number {
   return crc;
 }
 
+/** A nominal ESP32: cali × 15625 × ck8m / 40 = 40 MHz (esptool's ROM crystal estimate). */
+const ESP32_CK8M_EFUSE = 0x50;
+const ESP32_RTC_CALI = 1280;
+
 const macHigh = (mac: Uint8Array) => ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0;
 const macLow = (mac: Uint8Array) => (mac[0] << 8) | mac[1];
 
@@ -96,10 +100,14 @@ const ESP32: ChipProfile = {
       [efuse + 0x04, macHigh(mac)],
       [efuse + 0x08, ((macCrc8(mac) << 16) | macLow(mac)) >>> 0],
       [efuse + 0x0c, word3 >>> 0],
-      [efuse + 0x10, 0x00000a00], // ADC vref calibrated
+      // ADC vref calibrated (bits 8–12); low byte: the 8 MHz clock's factory frequency (EFUSE_RD_CK8M_FREQ).
+      [efuse + 0x10, 0x00000a00 | ESP32_CK8M_EFUSE],
       [efuse + 0x14, word5 >>> 0],
       [efuse + 0x18, 0], // coding scheme none, no secure boot
       [0x3ff6607c, apbDate >>> 0],
+      // RTC calibration result (bits 7..31) the ROM derived its crystal estimate from; esptool reads
+      // it with the eFuse above to correct the ROM's CHANGE_BAUDRATE. Nominal part: exactly 40 MHz.
+      [0x3ff5f06c, (ESP32_RTC_CALI << 7) >>> 0],
     ]);
   },
   banner(download) {

@@ -97,10 +97,32 @@ describe('factory-station flash', () => {
     expect(existsSync(dump)).toBe(false);
   });
 
+  it('--before / --after no-reset (either spelling) and --loader rom: no line moves, the ROM writes', async () => {
+    const registry = new VirtualChipRegistry();
+    const chip = registry.create('virtual:esp32', { chip: 'esp32', pacing: false, startInDownloadMode: true });
+    const r = await flashCli(['--port', 'virtual:esp32', ...ARGS, '--before', 'no_reset', '--after', 'no-reset', '--loader', 'rom', '--json'], registry);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json).toMatchObject({ ok: true, loader: 'rom' });
+    expect(json.wire.bytesToChip).toBeGreaterThan(0);
+    expect(json.wire.floorMs).toBeGreaterThan(0);
+    expect(chip.resetCount).toBe(0);
+    expect(chip.mode).toBe('download');
+    for (const [argv, message] of [
+      [['--before', 'hard-reset'], /--before must be default-reset or no-reset, got 'hard-reset'/],
+      [['--after', 'soft-reset'], /--after must be hard-reset or no-reset, got 'soft-reset'/],
+      [['--loader', 'fast'], /--loader must be auto, rom or stub, got 'fast'/],
+    ] as const) {
+      const bad = await flashCli(['--port', 'virtual:esp32', ...ARGS, ...argv], registry);
+      expect(bad.code).toBe(2);
+      expect(bad.err.split('\n')[0]).toMatch(message);
+    }
+  });
+
   it('answers --help', async () => {
     const r = await flashCli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^usage: factory-station flash --port PATH/);
+    expect(r.out).toMatch(/^usage: factory-station flash --port PORT/);
   });
 
   it('runs as a real process (bin/factory-station) against a virtual chip', async () => {
@@ -166,7 +188,8 @@ describe('factory-station ports', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+// The bound only limits a failure; on a loaded machine polling can fall well behind.
+async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -215,7 +215,8 @@ describe('PortWatcher', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+// The bound only limits a failure; on a loaded machine polling can fall well behind.
+async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

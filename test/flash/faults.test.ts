@@ -140,7 +140,7 @@ describe('injected faults', () => {
         ...base,
         signal: ctl.signal,
         onProgress: (e) => {
-          if (e.stage === 'write' && e.region === 'otadata') ctl.abort();
+          if (e.stage === 'write' && e.region === 'app') ctl.abort();
         },
       }),
       'cancelled',

@@ -6,6 +6,7 @@ import { VirtualChipRegistry, virtualPortOpener } from '../../src-main/virtual-c
 import { connectAndIdentify, flashDevice } from '../../src-main/flash/flasher.ts';
 import { readNvsImage } from '../../shared/nvs/reader.ts';
 import type { ChipName } from '../../src-main/flash/chips.ts';
+import { until } from '../virtual-chip/helpers/wait.ts';
 import { assertPortFree, fixture, homekitPlan, nvsCase, nvsImage, TABLE_BIN } from './helpers.ts';
 
 const CHIPS: { chip: ChipName; description: RegExp; bootloaderAt: number }[] = [
@@ -74,9 +75,9 @@ describe.each(CHIPS)('flashing a virtual $chip', ({ chip, description, bootloade
     expect(Buffer.from(items.get('setup_salt') as Uint8Array).toString('hex')).toBe(facts.salt_hex.toLowerCase());
     expect(result.readback).toMatchObject({ offset: 0x340000, size: 0x6000, matches: true, nvs: { namespaces: ['hap_setup'], items: 3, problems: [] } });
 
-    // A real reset at the end: the chip leaves the stub and boots the new firmware.
-    await new Promise((r) => setTimeout(r, 30));
-    expect(vchip.mode).toBe('firmware');
+    // A real reset at the end: the chip leaves the stub and boots the new firmware (once the EN
+    // capacitor has charged and the strap is sampled, a few ms after the flasher let go).
+    await until(() => vchip.mode === 'firmware', 'the unit to boot its firmware');
     await assertPortFree(registry, path);
   });
 });

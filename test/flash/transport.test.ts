@@ -113,8 +113,7 @@ describe('NodeSerialDevice', () => {
     // EN low then released with IO0 high: the chip boots its (empty) flash and prints the ROM banner.
     await device.setSignals({ dataTerminalReady: false, requestToSend: true });
     await device.setSignals({ dataTerminalReady: false, requestToSend: false });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(device.recentText()).toMatch(/boot:0x13/);
+    expect(await device.waitForText(/boot:0x13/, 0, 10_000)).toBe(true);
     const lost = device.whenLost();
     registry.remove('virtual:x');
     await expect(lost).rejects.toMatchObject({ disconnected: true });
@@ -138,6 +137,7 @@ describe('toFlashError', () => {
     ['Invalid head of packet (0x55): Possible serial noise or corruption.', 'protocol'],
     ['Failed to write compressed data to flash after seq 3 failed with status 193,0', 'protocol'],
     ['device disconnected (virtual unplug)', 'unplugged'],
+    ['Inappropriate ioctl for device, cannot set', 'no-download-mode'], // bindings-cpp on a pty
   ])('%s → %s', (message, expected) => {
     expect(code(message)).toBe(expected);
   });
@@ -145,6 +145,10 @@ describe('toFlashError', () => {
   it('tells the operator what to do, naming the port', () => {
     expect(toFlashError(new Error('Failed to connect with the device'), { port: '/dev/ttyUSB0' }).message).toBe(
       'No device in download mode on /dev/ttyUSB0 — hold BOOT, tap RESET (or replug the board with BOOT held), then try again',
+    );
+    // Not "garbled answers … use a shorter USB cable": the device simply has no modem lines.
+    expect(toFlashError(new Error('Inappropriate ioctl for device, cannot set'), { port: '/dev/pts/3' }).message).toBe(
+      'No device in download mode on /dev/pts/3 (the serial device has no DTR/RTS lines, so the chip cannot be reset from here; put it in download mode by hand and use --before no-reset) — hold BOOT, tap RESET (or replug the board with BOOT held), then try again',
     );
   });
 });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { SerialPortStream } from '@serialport/stream';
 import { ClassicReset, UsbJtagSerialReset } from 'esptool-js';
 import { NodeSerialDevice } from '../../src-main/flash/transport.ts';
-import { createVirtualBinding, VirtualChipRegistry, type VirtualChip } from '../../src-main/virtual-chip/index.ts';
+import { createVirtualBinding, VirtualChip, VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
+import { until } from './helpers/wait.ts';
 
 const ports: SerialPortStream[] = [];
 afterEach(async () => {
@@ -22,7 +23,6 @@ async function open(registry: VirtualChipRegistry, path: string, baudRate = 1152
 
 const setLines = (port: SerialPortStream, dtr: boolean, rts: boolean) =>
   new Promise<void>((res, rej) => port.set({ dtr, rts }, (e) => (e ? rej(e) : res())));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** esptool-js's Transport only needs setSignals/setDTR/setRTS for the reset classes. */
 function transportFor(port: SerialPortStream) {
   const device = new NodeSerialDevice(port);
@@ -91,10 +91,9 @@ describe('reset lines', () => {
     const registry = new VirtualChipRegistry();
     const chip = registry.create('virtual:a', { chip: 'esp32', pacing: true });
     const { port, text } = await open(registry, 'virtual:a');
-    await sleep(30);
     expect(chip.mode).toBe('firmware'); // powered up from flash
     await new ClassicReset(transportFor(port) as never, 50).reset();
-    await sleep(30);
+    await until(() => /waiting for download/.test(text()), 'the download banner');
     expect(chip.mode).toBe('download');
     expect(text()).toMatch(/boot:0x3 \(DOWNLOAD_BOOT\(UART0\/UART1\/SDIO_REI_REO_V2\)\)\r\nwaiting for download/);
   });
@@ -105,7 +104,7 @@ describe('reset lines', () => {
       const chip = registry.create('virtual:a', { chip: kind, pacing: true });
       const { port, text } = await open(registry, 'virtual:a');
       await new UsbJtagSerialReset(transportFor(port) as never).reset();
-      await sleep(20);
+      await until(() => /waiting for download/.test(text()), `the ${kind} download banner`);
       expect(chip.mode).toBe('download');
       expect(text()).toMatch(/boot:0x[07] \(DOWNLOAD\(USB\/UART0(\/1)?\)\)\r\nwaiting for download/);
     }
@@ -116,35 +115,41 @@ describe('reset lines', () => {
     const chip = registry.create('virtual:a', { chip: 'esp32', pacing: true, startInDownloadMode: true });
     const { port, text } = await open(registry, 'virtual:a');
     await setLines(port, false, true);
-    await sleep(10);
-    expect(chip.mode).toBe('reset');
+    expect(chip.mode).toBe('reset'); // EN low resets at once
     await setLines(port, false, false);
-    await sleep(40);
+    await until(() => /invalid header: 0xffffffff\r\n/.test(text()), 'the ROM complaining about blank flash');
     expect(chip.mode).toBe('firmware');
     expect(text()).toContain('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)');
-    expect(text()).toContain('invalid header: 0xffffffff');
 
     chip.flash.set([0xe9, 0x03, 0x02, 0x20], 0x1000); // an image header at the ESP32 bootloader offset
+    const boots = chip.bootCount;
     await setLines(port, false, true);
     await setLines(port, false, false);
-    await sleep(60);
+    await until(() => text().includes('firmware running'), 'the app log');
+    expect(chip.bootCount).toBe(boots + 1);
     expect(text()).toContain('2nd stage bootloader');
-    // In firmware mode SLIP is ignored.
-    const before = chip.commandCounts.size;
+    // In firmware mode SLIP is ignored: a READ_REG sent now is never handled (the chip's own
+    // counter is checked after the bytes have reached it, which drain() guarantees).
+    const before = chip.bytesFromHost;
+    const handled = chip.commandCounts.size;
     port.write(Buffer.from([0xc0, 0, 0x0a, 4, 0, 0, 0, 0, 0, 0, 0x10, 0, 0x40, 0xc0]));
-    await sleep(20);
-    expect(chip.commandCounts.size).toBe(before);
+    await new Promise<void>((res, rej) => port.drain((e) => (e ? rej(e) : res())));
+    await until(() => chip.bytesFromHost === before + 14, 'the request to reach the chip');
+    expect(chip.commandCounts.size).toBe(handled);
   });
 
   test('IO0 is sampled after EN rises, so a two-step line change through "both on" still enters download', async () => {
-    const registry = new VirtualChipRegistry();
-    const chip = registry.create('virtual:a', { chip: 'esp32', pacing: false });
-    const { port } = await open(registry, 'virtual:a');
-    await setLines(port, false, true); // EN low
-    await setLines(port, true, true); // EN high, IO0 still high for a moment
-    await setLines(port, true, false); // IO0 low within the strap window
-    await sleep(20);
-    await setLines(port, false, false);
+    // Straight on the chip's host port, whose line changes are synchronous: the three steps cannot
+    // be pulled apart by a busy scheduler, so the strap delay alone decides the outcome.
+    const chip = new VirtualChip({ chip: 'esp32', pacing: false });
+    const host = chip.connect({ data: () => {}, disconnected: () => {} }, 115200);
+    host.setSignals({ dtr: false, rts: true }); // EN low
+    host.setSignals({ dtr: true, rts: true }); // EN high, IO0 still high for a moment
+    host.setSignals({ dtr: true, rts: false }); // IO0 low within the strap window
+    expect(chip.mode).toBe('reset'); // not sampled yet
+    await until(() => chip.mode !== 'reset', 'the strap to be sampled');
+    host.setSignals({ dtr: false, rts: false });
     expect(chip.mode).toBe('download');
+    host.close();
   });
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { bytesCompleted, Wire, wireTimeMs } from '../../src-main/virtual-chip/index.ts';
 import { makeSession, md5Hex, testImage, type Session } from './helpers/session.ts';
 import { hex, rawLink } from './helpers/raw.ts';
+import { until } from './helpers/wait.ts';
 
 let session: Session | null = null;
 afterEach(async () => {
@@ -20,7 +21,7 @@ describe('faults', () => {
     link.chip.on('unplug', (e: Error) => (lost = e));
     link.chip.injectFault({ kind: 'unplug', afterBytes: 50 });
     link.port.write(hex('C0 00 08 24 00 00 00 00 00 07 07 12 20' + ' 55'.repeat(32) + ' C0')); // 46 bytes
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => lost !== null, 'the unplug');
     expect(link.received()).toEqual(hex('C0 01 08 04')); // 46 + 4 = 50
     expect(lost).not.toBeNull();
     expect(link.chip.mode).toBe('off');

@@ -2,8 +2,9 @@
 // Builds and checks the write plan, flashes it through esptool-js, verifies, resets the chip.
 // `--port virtual:esp32|virtual:esp32s3|virtual:esp32c3` flashes an in-process virtual chip.
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliError, describeFsError, writeFileAtomic, type CliIO } from '../io.ts';
+import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
+import { VERSION } from '../version.ts';
 import { buildWritePlan, type FlashPlan } from '../../flash/plan.ts';
 import { flashDevice, type FlashResult } from '../../flash/flasher.ts';
 import { FlashError } from '../../flash/errors.ts';
@@ -15,32 +16,41 @@ import { readInputFile } from '../../fs/index.ts';
 
 const USAGE_EXIT = 2;
 
-export const USAGE = `usage: factory-station flash --port PATH --partitions CSV|BIN --factory-nvs BIN [options]
+export const DEF: CommandDef = {
+  program: 'factory-station flash',
+  summary: 'Flash a partition table + factory NVS image (+ the firmware of an ESP-IDF build) onto a chip, verify it, reset it.',
+  synopsis: ['--port PORT --partitions CSV|BIN --factory-nvs BIN [options]'],
+  description: `Writes through the chip's serial bootloader, verifies every region by MD5 (or reads the NVS
+back), and resets the chip into its firmware. Regions already on flash are not written again.`,
+  options: {
+    port: { type: 'string', arg: 'PORT', help: 'serial port (a pty too, e.g. from factory-station virtual-chip), or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3; required' },
+    partitions: { type: 'string', arg: 'FILE', help: 'partition table, CSV or binary; required' },
+    'factory-nvs': { type: 'string', arg: 'FILE', help: "factory NVS image (written to the 'factory_nvs' partition); required" },
+    'flasher-args': { type: 'string', arg: 'FILE', help: 'ESP-IDF build/flasher_args.json: also write bootloader, app, otadata…' },
+    chip: { type: 'string', arg: 'CHIP', help: 'refuse any other chip (esp32, esp32s3, esp32c3)' },
+    'table-offset': { type: 'string', arg: 'N', default: "the build's, else 0x8000", help: 'partition table offset' },
+    baud: { type: 'string', arg: 'N', default: '921600', help: 'baud rate after connecting (falls back to 115200)' },
+    verify: { type: 'string', arg: 'md5|readback', default: 'md5', help: 'md5: check every region; readback: also read back and parse the NVS' },
+    'expect-mac': { type: 'string', arg: 'MAC', help: 'refuse to write unless the chip has this MAC' },
+    before: { type: 'string', arg: 'default-reset|no-reset', default: 'default-reset', help: 'default-reset pulses EN/IO0 into download mode; no-reset leaves the lines alone (board already in download mode; a device without DTR/RTS is used so)' },
+    after: { type: 'string', arg: 'hard-reset|no-reset', default: 'hard-reset', help: 'hard-reset boots the new firmware; no-reset stays in the loader' },
+    'no-reset': { type: 'boolean', help: 'same as --after no-reset' },
+    loader: { type: 'string', arg: 'auto|rom|stub', default: 'auto', help: "auto uploads the flasher stub only when it pays off for this job; rom writes with the chip's ROM loader (esptool --no-stub); stub always uploads it" },
+    json: { type: 'boolean', help: 'print one JSON object (chip, MAC, regions, timings)' },
+    dump: { type: 'string', arg: 'FILE', help: "virtual ports only: write the virtual chip's whole flash to FILE afterwards" },
+    'no-pacing': { type: 'boolean', help: 'virtual ports only: no baud-rate pacing (fast)' },
+    'flash-size': { type: 'string', arg: 'SIZE', default: '4MB', help: "virtual ports only: the virtual chip's flash size, e.g. 2MB", aliases: ['virtual-flash-size'] },
+    'virtual-mac': { type: 'string', arg: 'MAC', default: 'random', help: "virtual ports only: the virtual chip's MAC" },
+  },
+  examples: [
+    'factory-station flash --port /dev/ttyUSB0 --partitions examples/fan/partitions.csv --factory-nvs fan_factory.bin --flasher-args examples/fan/build/flasher_args.json',
+    'factory-station flash --port virtual:esp32c3 --partitions examples/fan/partitions.csv --factory-nvs fan_factory.bin --dump flash.bin',
+  ],
+  exitCodes: { ...COMMON_EXIT_CODES, 1: 'failed: the message names the cause (no such port, in use, no download mode, verify mismatch …)' },
+};
 
-Writes the partition table and the factory NVS image (plus the firmware images of an ESP-IDF
-build, if --flasher-args is given) onto a chip through its serial bootloader, verifies every
-region by MD5, and resets the chip into its firmware.
-
-required:
-  --port PATH                 serial port, or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3
-  --partitions FILE           partition table, CSV or binary
-  --factory-nvs FILE          factory NVS image (written to the 'factory_nvs' partition)
-
-options:
-  --flasher-args FILE         ESP-IDF build/flasher_args.json: also write bootloader, app, otadata…
-  --chip esp32|esp32s3|esp32c3  refuse any other chip
-  --table-offset N            partition table offset (default: the build's, else 0x8000)
-  --baud N                    baud rate after connecting (default 921600; falls back to 115200)
-  --verify md5|readback       md5 (default): check every region; readback: also read back and parse the NVS
-  --expect-mac MAC            refuse to write unless the chip has this MAC
-  --no-reset                  leave the chip in the bootloader afterwards
-  --json                      print one JSON object (chip, MAC, regions, timings)
-  --dump FILE                 virtual ports only: write the virtual chip's whole flash to FILE afterwards
-  --no-pacing                 virtual ports only: no baud-rate pacing (fast)
-  --virtual-flash-size SIZE   virtual ports only: flash size, e.g. 2MB (default 4MB)
-  --virtual-mac MAC           virtual ports only: the chip's MAC (default random)
-  -h, --help                  show this help
-`;
+/** Kept for callers that print the help. */
+export const USAGE = helpText(DEF);
 
 export interface FlashCommandDeps {
   /** Registry for virtual ports; a chip already registered at --port is used as is (tests). */
@@ -49,7 +59,15 @@ export interface FlashCommandDeps {
 }
 
 function usageError(message: string): never {
-  throw new CliError(`flash: ${message}\n${USAGE}`, USAGE_EXIT);
+  throw new CliError(`factory-station flash: ${message} (see factory-station flash --help)`, USAGE_EXIT);
+}
+
+/** esptool spells these with dashes (v5) or underscores (v4); both are accepted. */
+function resetOption(value: string | undefined, name: string, allowed: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.replace(/_/g, '-');
+  if (!allowed.includes(v)) usageError(`${name} must be ${allowed.join(' or ')}, got '${value}'`);
+  return v;
 }
 
 function parseNumber(text: string, what: string): number {
@@ -60,7 +78,7 @@ function parseNumber(text: string, what: string): number {
 
 function parseSize(text: string): number {
   const m = /^(\d+)\s*(k|kb|m|mb)?$/i.exec(text.trim());
-  if (!m) usageError(`invalid --virtual-flash-size '${text}' (e.g. 4MB)`);
+  if (!m) usageError(`invalid --flash-size '${text}' (e.g. 4MB)`);
   const unit = (m[2] ?? '').toLowerCase();
   return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1048576 : 1);
 }
@@ -75,50 +93,25 @@ async function readInput(io: CliIO, path: string, what: string): Promise<Uint8Ar
 }
 
 export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        partitions: { type: 'string' },
-        'factory-nvs': { type: 'string' },
-        'flasher-args': { type: 'string' },
-        chip: { type: 'string' },
-        'table-offset': { type: 'string' },
-        baud: { type: 'string' },
-        verify: { type: 'string' },
-        'expect-mac': { type: 'string' },
-        'no-reset': { type: 'boolean' },
-        json: { type: 'boolean' },
-        dump: { type: 'string' },
-        'no-pacing': { type: 'boolean' },
-        'virtual-flash-size': { type: 'string' },
-        'virtual-mac': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return (io.stdout(helpText(DEF)), 0);
+  if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
+  const values = parsed.values as Record<string, string | undefined> & { json?: boolean; 'no-reset'?: boolean; 'no-pacing'?: boolean };
   const port = values.port;
   if (!port) usageError('--port is required');
   if (!values.partitions) usageError('--partitions is required');
   if (!values['factory-nvs']) usageError('--factory-nvs is required');
   if (values.chip !== undefined && !isChipName(values.chip)) usageError(`--chip must be esp32, esp32s3 or esp32c3, got '${values.chip}'`);
   if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') usageError(`--verify must be md5 or readback, got '${values.verify}'`);
+  const before = resetOption(values.before, '--before', ['default-reset', 'no-reset']) as 'default-reset' | 'no-reset' | undefined;
+  const after = resetOption(values.after, '--after', ['hard-reset', 'no-reset']) as 'hard-reset' | 'no-reset' | undefined;
+  if (values.loader !== undefined && !['auto', 'rom', 'stub'].includes(values.loader)) usageError(`--loader must be auto, rom or stub, got '${values.loader}'`);
   const baud = values.baud === undefined ? undefined : parseNumber(values.baud, '--baud');
   if (baud !== undefined && (baud < 9600 || baud > 5_000_000)) usageError(`--baud ${baud} is out of range (9600..5000000)`);
   const tableOffset = values['table-offset'] === undefined ? undefined : parseNumber(values['table-offset'], '--table-offset');
   const virtual = isVirtualPath(port);
   if (!virtual) {
-    for (const opt of ['dump', 'no-pacing', 'virtual-flash-size', 'virtual-mac'] as const) {
+    for (const opt of ['dump', 'no-pacing', 'flash-size', 'virtual-mac'] as const) {
       if (values[opt] !== undefined) usageError(`--${opt} only works with a virtual: port`);
     }
   }
@@ -159,7 +152,9 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
       baud,
       verify: (values.verify as 'md5' | 'readback' | undefined) ?? 'md5',
       expectMac: values['expect-mac'],
-      resetAfter: !values['no-reset'],
+      before,
+      after: values['no-reset'] ? 'no-reset' : after,
+      loader: values.loader as 'auto' | 'rom' | 'stub' | undefined,
       signal: deps.signal,
       onProgress: progress.update,
     });
@@ -176,7 +171,7 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
   if (values.json) {
     io.stdout(`${JSON.stringify(toJson(r, plan))}\n`);
   } else {
-    printSummary(io, r, values.verify === 'readback', !values['no-reset']);
+    printSummary(io, r, values.verify === 'readback', !values['no-reset'] && after !== 'no-reset');
   }
   return 0;
 }
@@ -188,7 +183,7 @@ function createVirtualChip(registry: VirtualChipRegistry, port: string, values: 
     return registry.create(port, {
       chip: kind,
       pacing: !values['no-pacing'],
-      flashSize: typeof values['virtual-flash-size'] === 'string' ? parseSize(values['virtual-flash-size']) : undefined,
+      flashSize: typeof values['flash-size'] === 'string' ? parseSize(values['flash-size']) : undefined,
       mac: typeof values['virtual-mac'] === 'string' ? values['virtual-mac'] : undefined,
     });
   } catch (err) {
@@ -214,11 +209,13 @@ function toJson(r: FlashResult, plan: FlashPlan) {
     mac: r.mac,
     flashSize: r.flashSize,
     baud: r.baud,
+    loader: r.loader,
     attempts: r.attempts,
     regions: r.regions.map((x) => ({ name: x.name, offset: hex(x.offset), size: x.size, md5: x.md5, compressedSize: x.compressedSize, ms: x.ms })),
     nvsPartition: plan.nvsRegion ? { offset: hex(plan.nvsRegion.offset), size: plan.nvsRegion.size } : undefined,
     readback: r.readback,
     timings: r.timings,
+    wire: r.wire,
     warnings: r.warnings,
   };
 }
@@ -228,7 +225,7 @@ function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boole
   io.stdout(`Chip:   ${d.description}, MAC ${d.mac}, ${d.flashSize / 1048576} MB flash, ${r.baud} baud\n`);
   io.stdout('Wrote:\n');
   for (const x of r.regions) {
-    io.stdout(`  ${hex(x.offset).padEnd(10)} ${x.name.padEnd(16)} ${String(x.size).padStart(8)} bytes  md5 ${x.md5}\n`);
+    io.stdout(`  ${hex(x.offset).padEnd(10)} ${x.name.padEnd(16)} ${String(x.size).padStart(8)} bytes  md5 ${x.md5}${x.unchanged ? '  (already on flash)' : ''}\n`);
   }
   if (r.readback) {
     const nvs = r.readback.nvs;
@@ -236,7 +233,8 @@ function printSummary(io: CliIO, r: FlashResult, readback: boolean, reset: boole
   }
   for (const w of r.warnings) io.stdout(`Note: ${w}\n`);
   const t = r.timings;
-  io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${reset ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(1)} s (connect ${(t.connectMs / 1000).toFixed(1)} s, write ${(t.writeMs / 1000).toFixed(1)} s)\n`);
+  const resetDone = reset && r.device.modemLines !== false;
+  io.stdout(`Verified (MD5${readback ? ' + read-back' : ''})${resetDone ? ', chip reset into its firmware' : ''}. ${(t.totalMs / 1000).toFixed(2)} s (connect ${(t.connectMs / 1000).toFixed(2)} s, write ${(t.writeMs / 1000).toFixed(2)} s with the ${r.loader === 'rom' ? 'ROM loader' : 'flasher stub'})\n`);
 }
 
 /** One progress line: redrawn in place on a terminal, one line per stage change otherwise. */

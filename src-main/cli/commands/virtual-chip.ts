@@ -3,27 +3,34 @@
 // on SIGTERM/SIGINT, writes the whole flash to --dump (atomically) and exits 0.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
+import { helpText, parseCommand, type CommandDef } from '../command.ts';
+import { VERSION } from '../version.ts';
 import { CHIP_KINDS, formatMac, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { servePty, type PtyServerOptions } from '../../virtual-chip/pty-server.ts';
 
-export const USAGE = `usage: factory-station virtual-chip [options]
+export const DEF: CommandDef = {
+  program: 'factory-station virtual-chip',
+  summary: 'Serve a virtual ESP chip on a pseudo-terminal (needs socat), for any flasher to talk to.',
+  synopsis: ['[--chip CHIP] [--flash-size SIZE] [--mac MAC] [--revision N] [--load FILE] [--dump FILE] [--no-pacing]'],
+  description: `The first stdout line is the pty path to open (factory-station flash --port <path> …, or
+esptool --port <path> --before no-reset). The chip starts in download mode. It runs until SIGTERM
+or Ctrl-C; the flash is then written to --dump if given.`,
+  options: {
+    chip: { type: 'string', arg: 'CHIP', default: 'esp32', help: `chip model (${CHIP_KINDS.join(', ')})` },
+    'flash-size': { type: 'string', arg: 'SIZE', default: '4MB', help: '1MB, 2MB, 4MB, 8MB, 16MB … or a byte count' },
+    mac: { type: 'string', arg: 'MAC', default: 'Espressif OUI + random', help: 'factory MAC, XX:XX:XX:XX:XX:XX' },
+    revision: { type: 'string', arg: 'N', default: 'per chip', help: 'chip revision as major*100+minor' },
+    load: { type: 'string', arg: 'FILE', help: 'initial flash contents from offset 0 (e.g. an earlier dump)' },
+    dump: { type: 'string', arg: 'FILE', help: 'on exit, write the whole flash to FILE' },
+    'no-pacing': { type: 'boolean', help: 'deliver bytes instantly instead of at the baud rate' },
+  },
+  examples: ['factory-station virtual-chip --chip esp32s3 --dump flash.bin'],
+  exitCodes: { 0: 'stopped (SIGTERM or Ctrl-C); the flash was dumped if asked', 1: 'could not start (the message says why, e.g. socat missing)', 2: 'bad command line (the message names the option)' },
+};
 
-Serve a virtual ESP chip on a pseudo-terminal (needs socat). The first stdout line is the pty
-path to open (e.g. esptool --port <path> --before no_reset). The chip starts in download mode.
-Stop with SIGTERM or Ctrl-C; the flash is then written to --dump if given.
-
-options:
-  --chip esp32|esp32s3|esp32c3   chip model (default esp32)
-  --flash-size SIZE              1MB, 2MB, 4MB (default), 8MB, 16MB … or a byte count
-  --mac XX:XX:XX:XX:XX:XX        factory MAC (default: Espressif OUI + random)
-  --revision N                   chip revision as major*100+minor (default per chip)
-  --load FILE                    initial flash contents from offset 0 (e.g. an earlier dump)
-  --dump FILE                    on exit, write the whole flash to FILE
-  --no-pacing                    deliver bytes instantly instead of at the baud rate
-  -h, --help                     show this help
-`;
+/** Kept for callers that print the help. */
+export const USAGE = helpText(DEF);
 
 const USAGE_EXIT = 2;
 
@@ -44,28 +51,11 @@ interface ParsedArgs {
   load?: string;
 }
 
-export function parseVirtualChipArgs(argv: string[], io: CliIO): ParsedArgs | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        chip: { type: 'string' },
-        'flash-size': { type: 'string' },
-        mac: { type: 'string' },
-        revision: { type: 'string' },
-        load: { type: 'string' },
-        dump: { type: 'string' },
-        'no-pacing': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (err) {
-    throw new CliError(`virtual-chip: ${(err as Error).message}`, USAGE_EXIT);
-  }
-  if (values.help) return 'help';
+export function parseVirtualChipArgs(argv: string[], io: CliIO): ParsedArgs | 'help' | 'version' {
+  const parsed = parseCommand(DEF, argv);
+  if (parsed.help) return 'help';
+  if (parsed.version) return 'version';
+  const values = parsed.values as Record<string, string | undefined> & { 'no-pacing'?: boolean };
   const chip = (values.chip ?? 'esp32') as VirtualChipKind;
   if (!CHIP_KINDS.includes(chip)) {
     throw new CliError(`virtual-chip: unknown --chip '${values.chip}' (expected ${CHIP_KINDS.join(', ')})`, USAGE_EXIT);
@@ -146,6 +136,7 @@ export async function serveVirtualChip(args: ParsedArgs, io: CliIO, stop: Promis
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseVirtualChipArgs(argv, io);
+  if (parsed === 'version') return (io.stdout(`${VERSION}\n`), 0);
   if (parsed === 'help') {
     io.stdout(USAGE);
     return 0;

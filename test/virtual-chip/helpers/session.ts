@@ -37,8 +37,13 @@ export function makeSession(
   const device = new NodeSerialDevice(port, usb);
   const log: string[] = [];
   const terminal = { clean() {}, writeLine: (s: string) => log.push(s), write: (s: string) => log.push(s) };
+  const transport = new Transport(device as unknown as ConstructorParameters<typeof Transport>[0]);
+  // esptool-js prints "TRACE … Serial port done" to the console when its read loop ends, even with
+  // tracing off: keep its trace lines out of the test output.
+  const quiet: string[] = [];
+  transport.trace = (message: string) => void quiet.push(message);
   const loader = new ESPLoader({
-    transport: new Transport(device as unknown as ConstructorParameters<typeof Transport>[0]),
+    transport,
     baudrate: loaderOptions.baudrate ?? 921600,
     romBaudrate: loaderOptions.romBaudrate,
     terminal,
