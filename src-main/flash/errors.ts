@@ -16,7 +16,9 @@ export type FlashErrorCode =
   | 'invalid-plan' // inputs that cannot make a write plan (missing partition, bad flasher_args…)
   | 'timeout' // the chip stopped answering
   | 'protocol' // garbled answers (noise, wrong baud)
-  | 'cancelled'; // the caller aborted
+  | 'cancelled' // the caller aborted
+  | 'not-a-port' // the path is a file, a folder or a device that is not a serial port
+  | 'port-permission'; // the operating system refuses this user the port
 
 export class FlashError extends Error {
   readonly code: FlashErrorCode;
@@ -48,6 +50,10 @@ export function flashErrorMessage(code: FlashErrorCode, port: string, detail?: s
       return `Serial port ${port} is in use by another program${d} — close serial monitors / other flashers and try again`;
     case 'port-not-found':
       return `Serial port ${port} does not exist${d} — check the USB cable and pick the port again`;
+    case 'not-a-port':
+      return `${port} is not a serial port${d} — pick the board's port (factory-station ports lists them)`;
+    case 'port-permission':
+      return `No permission to open ${port}${d} — add this user to the dialout group (Linux) and log in again, or see README › Serial-port permissions`;
     case 'unplugged':
       return `The device on ${port} was disconnected during the run${d} — reconnect it and flash again`;
     case 'timeout':
@@ -84,6 +90,8 @@ export function toFlashError(err: unknown, ctx: ErrorContext): FlashError {
     return make('port-busy');
   }
   if (/no such file|ENOENT|not found|does not exist|not present/i.test(text)) return make('port-not-found');
+  if (/permission denied|EACCES|EPERM|operation not permitted/i.test(text)) return make('port-permission');
+  if (/is a directory|EISDIR/i.test(text)) return make('not-a-port', 'it is a folder');
   if (/disconnected|device has been lost|device not configured|ENXIO/i.test(text)) return make('unplugged');
   if (/Failed to connect with the device/i.test(text)) return make('no-download-mode');
   // A serial device without modem lines (a pty, some adapters) refuses DTR/RTS: no reset is possible.

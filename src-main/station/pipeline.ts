@@ -39,6 +39,8 @@ const NEXT_STEP: Record<string, string> = {
   'no-download-mode': 'Hold BOOT, tap RESET (or re-plug the unit while holding BOOT), then press Retry.',
   'port-busy': 'Close the other program using this port (serial monitor, IDE), then press Retry.',
   'port-not-found': 'Check the cable and that the unit is plugged in, then press Retry.',
+  'not-a-port': 'Pick the serial port of the board (factory-station ports lists them).',
+  'port-permission': 'Give this user access to serial ports (Linux: the dialout group), log in again, then press Retry.',
   unplugged: 'Plug the unit back in and press Retry: it keeps the identity it was given.',
   timeout: 'Re-plug the unit and press Retry; if it keeps failing, try another cable or port.',
   'verify-mismatch': 'Press Retry to write again; if it fails twice, set the unit aside (flash fault).',
