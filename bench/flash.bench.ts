@@ -14,13 +14,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { VirtualChipRegistry, virtualPortOpener, type VirtualChipKind } from '../src-main/virtual-chip/index.ts';
+import { CHIP_KINDS, VirtualChipRegistry, virtualPortOpener, type VirtualChipKind } from '../src-main/virtual-chip/index.ts';
 import { servePty } from '../src-main/virtual-chip/pty-server.ts';
 import { flashDevice, type FlashResult } from '../src-main/flash/flasher.ts';
 import type { FlashProgress } from '../src-main/flash/session.ts';
 import { buildWritePlan, type FlashPlan } from '../src-main/flash/plan.ts';
 
-const CHIPS: VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+const CHIPS: readonly VirtualChipKind[] = CHIP_KINDS;
 const BAUD = 921_600;
 const APP_OFFSET = 0x20000;
 const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'flash');

@@ -8,6 +8,7 @@
 import type { LabelSpec } from './label/index.ts';
 import type { PrinterMode } from './station/printer.ts';
 import type { ProductProfile, StationChip } from './station/profile.ts';
+import { CHIP_IDS } from './chips.ts';
 import type { AttemptQuery, AttemptSummary, ProvisionResult, ShiftCounters, StationEvent, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
 import type { Failure, PortPhase, PortState, Stage } from './station/port-state.ts';
 
@@ -49,7 +50,7 @@ export function invokeChannel(method: StationMethod): string {
 
 export type DemoChipKind = StationChip;
 export type DemoFault = 'corrupt-write' | 'unplug' | 'stall' | 'no-download-mode';
-export const DEMO_CHIPS: readonly DemoChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+export const DEMO_CHIPS: readonly DemoChipKind[] = CHIP_IDS;
 export const DEMO_FAULTS: readonly DemoFault[] = ['corrupt-write', 'unplug', 'stall', 'no-download-mode'];
 
 /** A bench slot as the engineer configures it (Settings → Bench slots). */

@@ -3,8 +3,10 @@
 // field path so a typo in a JSON file is found in seconds.
 import { LABEL_PRESETS, validateLabelSpec, type LabelSpec } from '../label/index.ts';
 import { checkLabelForPrinter, labelSpecForPrinter, validatePrinter, type PrinterSettings } from './printer.ts';
+import { CHIP_IDS, type ChipId } from '../chips.ts';
 
-export type StationChip = 'esp32' | 'esp32s3' | 'esp32c3';
+/** A chip of the chip table (shared/chips.ts). */
+export type StationChip = ChipId;
 
 export interface ProductProfile {
   schema: 1;
@@ -148,7 +150,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   if (fw.flasherArgs !== undefined) firmware.flasherArgs = str(fw.flasherArgs, 'firmware.flasherArgs', 1024);
   if (fw.tableOffset !== undefined) firmware.tableOffset = size(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
 
-  const expectedChip = p.expectedChip === undefined ? undefined : oneOf(p.expectedChip, 'expectedChip', ['esp32', 'esp32s3', 'esp32c3'] as const);
+  const expectedChip = p.expectedChip === undefined ? undefined : oneOf(p.expectedChip, 'expectedChip', CHIP_IDS);
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
   const verify = p.verify === undefined ? undefined : oneOf(p.verify, 'verify', ['md5', 'readback'] as const);
 

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FlashError } from './errors.ts';
-import { CHIP_FACTS, hex, imageTargetChip, isChipName, normalizeChipName, type ChipName } from './chips.ts';
+import { chipInfo, hex, imageTargetChip, isChipName, normalizeChipName, type ChipName } from './chips.ts';
+import { chipIdList } from '../../shared/chips.ts';
 import { loadPartitionTable, type PlanPartition } from './partition-input.ts';
 
 export const DEFAULT_TABLE_OFFSET = 0x8000;
@@ -113,7 +114,7 @@ export function parseFlasherArgs(json: unknown): ParsedFlasherArgs {
   let chip: ChipName | undefined;
   if (extra && typeof extra.chip === 'string') {
     chip = normalizeChipName(extra.chip);
-    if (!chip) refuse('invalid-plan', `flasher_args.json: chip '${extra.chip}' is not supported (esp32, esp32s3, esp32c3)`);
+    if (!chip) refuse('invalid-plan', `flasher_args.json: chip '${extra.chip}' is not supported (${chipIdList()})`);
   }
   const settings = root.flash_settings as Record<string, unknown> | undefined;
   const sizeMatch = /^(\d+)\s*(KB|MB)$/i.exec(String(settings?.flash_size ?? ''));
@@ -127,7 +128,7 @@ export async function buildWritePlan(input: WritePlanInput): Promise<FlashPlan> 
   const build = input.flasherArgs ? parseFlasherArgs(input.flasherArgs.json) : undefined;
 
   if (input.expectedChip !== undefined && !isChipName(input.expectedChip)) {
-    refuse('invalid-plan', `unsupported chip '${String(input.expectedChip)}' (esp32, esp32s3, esp32c3)`);
+    refuse('invalid-plan', `unsupported chip '${String(input.expectedChip)}' (${chipIdList()})`);
   }
   if (input.expectedChip && build?.chip && build.chip !== input.expectedChip) {
     refuse('wrong-chip', `the build in flasher_args.json is for ${build.chip}, not ${input.expectedChip} — use the firmware built for ${input.expectedChip}`);
@@ -237,8 +238,8 @@ export function validatePlan(plan: FlashPlan): FlashPlan {
       if (target && target !== plan.chip) {
         refuse('wrong-chip', `${r.name} is built for ${target === 'other' ? 'another chip' : target}, but the plan is for ${plan.chip}`);
       }
-      if (r.name === 'bootloader' && r.offset !== CHIP_FACTS[plan.chip].bootloaderOffset) {
-        refuse('invalid-plan', `bootloader at ${hex(r.offset)}, but the ${plan.chip} ROM loads it from ${hex(CHIP_FACTS[plan.chip].bootloaderOffset)}`);
+      if (r.name === 'bootloader' && r.offset !== chipInfo(plan.chip).bootloaderOffset) {
+        refuse('invalid-plan', `bootloader at ${hex(r.offset)}, but the ${plan.chip} ROM loads it from ${hex(chipInfo(plan.chip).bootloaderOffset)}`);
       }
     }
   }

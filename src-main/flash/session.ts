@@ -61,7 +61,7 @@ export interface ConnectOptions {
 
 export interface DeviceInfo {
   port: string;
-  /** 'esp32' | 'esp32s3' | 'esp32c3' (other chips: esptool's name, lower case). */
+  /** The chip table's id (shared/chips.ts); other chips: esptool's name, lower case. */
   chip: ChipName | string;
   /** esptool-js's name, e.g. 'ESP32-S3'. */
   chipName: string;

@@ -10,7 +10,7 @@
 //   * register reads cached while identifying (eFuse words are read several times by esptool-js).
 // SLIP framing, command encoding, checksums, retries and the stub images stay esptool-js's.
 import { ESPError, ESPLoader, getStubJsonByChipName } from 'esptool-js';
-import { CHIP_FACTS, CHIP_MAGIC_REG, ESP32_ROM_XTAL_ESTIMATE, chipFromMagic, esp32RomBaudArgument, esp32RomXtalEstimate, normalizeChipName, type ChipName } from './chips.ts';
+import { CHIP_MAGIC_REG, CHIP_NAMES, ESP32_ROM_XTAL_ESTIMATE, chipFromMagic, chipInfo, esp32RomBaudArgument, esp32RomXtalEstimate, normalizeChipName, romFor, type ChipName } from './chips.ts';
 import type { StationTransport } from './link.ts';
 
 /** esptool.py's ROM block size (its FLASH_WRITE_SIZE without the stub). */
@@ -46,8 +46,8 @@ export type RegWrite = [number, number, number?, number?];
  * decoding take a few ms each, which would otherwise land between two commands).
  */
 export function prefetchChipSupport(): void {
-  for (const name of Object.keys(CHIP_FACTS) as ChipName[]) {
-    void CHIP_FACTS[name].rom().then((rom) => getStubJsonByChipName(rom.CHIP_NAME)).catch(() => undefined);
+  for (const name of CHIP_NAMES) {
+    void romFor(name).then((rom) => getStubJsonByChipName(rom.CHIP_NAME)).catch(() => undefined);
   }
 }
 
@@ -127,7 +127,7 @@ export class StationLoader extends ESPLoader {
       if (!(err instanceof ESPError)) throw err;
     }
     if (name) {
-      this.chip = await CHIP_FACTS[name].rom();
+      this.chip = await romFor(name);
       this.chipName = name;
       return;
     }
@@ -144,7 +144,7 @@ export class StationLoader extends ESPLoader {
   async changeBaudRate(baud: number): Promise<boolean> {
     const current = this.transport.baudrate;
     let asked = baud;
-    if (!this.IS_STUB && this.chipName === 'esp32') {
+    if (!this.IS_STUB && this.chipName && chipInfo(this.chipName).romBaudNeedsXtalCorrection) {
       const { rtcCaliReg, ck8mEfuseReg } = ESP32_ROM_XTAL_ESTIMATE;
       asked = esp32RomBaudArgument(baud, esp32RomXtalEstimate(await this.readReg(rtcCaliReg), await this.readReg(ck8mEfuseReg)));
     }
@@ -227,7 +227,7 @@ export class StationLoader extends ESPLoader {
   async beginDeflate(offset: number, eraseSize: number, dataSize: number, compressedSize: number, blockSize: number): Promise<void> {
     const blocks = Math.ceil(compressedSize / blockSize);
     const fields = [this.IS_STUB ? dataSize : eraseSize, blocks, blockSize, offset];
-    if (!this.IS_STUB && this.chipName && CHIP_FACTS[this.chipName].romBeginHasEncryptWord) fields.push(0);
+    if (!this.IS_STUB && this.chipName && chipInfo(this.chipName).romBeginHasEncryptWord) fields.push(0);
     const timeout = this.IS_STUB ? this.DEFAULT_TIMEOUT : this.timeoutPerMb(this.ERASE_REGION_TIMEOUT_PER_MB, eraseSize);
     await this.checkCommand('enter compressed flash mode', OP.FLASH_DEFL_BEGIN, words(...fields), 0, 0, timeout);
   }

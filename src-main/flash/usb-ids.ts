@@ -1,6 +1,7 @@
-// USB bridges that can reach an ESP chip's download mode, by USB vendor:product id.
-// Sources: esptool's reset logic (USB-Serial/JTAG 303a:1001, USB-OTG PID = chip id) and the
-// vendors' published ids for the usual dev-board UART bridges.
+// USB bridges that can reach an ESP chip's download mode, by USB vendor:product id: the chips' own
+// USB (from the chip table, shared/chips.ts) and the vendors' published ids for the usual
+// dev-board UART bridges.
+import { CHIPS, USB_SERIAL_JTAG_ID } from '../../shared/chips.ts';
 
 /** How the host's DTR/RTS reach the chip: a two-transistor UART bridge, or Espressif's own USB. */
 export type BridgeKind = 'uart-bridge' | 'usb-serial-jtag' | 'usb-otg';
@@ -15,10 +16,21 @@ export interface UsbBridge {
 
 const ESPRESSIF = '303a';
 
+/** The chips' own USB ids, from the chip table: USB-Serial/JTAG, and each ROM's USB-OTG download. */
+function espressifIds(): Record<string, UsbBridge> {
+  const out: Record<string, UsbBridge> = {};
+  const jtag = CHIPS.filter((c) => (c.usbIds as readonly string[]).includes(USB_SERIAL_JTAG_ID)).map((c) => c.name);
+  out[USB_SERIAL_JTAG_ID] = { kind: 'usb-serial-jtag', family: 'USB-Serial/JTAG', description: `Espressif USB-Serial/JTAG (native USB of ${jtag.join(', ')})` };
+  for (const c of CHIPS) {
+    for (const id of c.usbIds) {
+      if (id !== USB_SERIAL_JTAG_ID) out[id] = { kind: 'usb-otg', family: 'USB-OTG', description: `Espressif USB-OTG CDC (${c.name} ROM download)` };
+    }
+  }
+  return out;
+}
+
 const KNOWN: Record<string, UsbBridge> = {
-  '303a:1001': { kind: 'usb-serial-jtag', family: 'USB-Serial/JTAG', description: 'Espressif USB-Serial/JTAG (native USB of ESP32-S3/C3/C6/H2)' },
-  '303a:0002': { kind: 'usb-otg', family: 'USB-OTG', description: 'Espressif USB-OTG CDC (ESP32-S2 ROM download)' },
-  '303a:0009': { kind: 'usb-otg', family: 'USB-OTG', description: 'Espressif USB-OTG CDC (ESP32-S3 ROM download)' },
+  ...espressifIds(),
   '10c4:ea60': { kind: 'uart-bridge', family: 'CP210x', description: 'Silicon Labs CP2102/CP2102N/CP2104 USB-UART bridge' },
   '10c4:ea70': { kind: 'uart-bridge', family: 'CP210x', description: 'Silicon Labs CP2105 dual USB-UART bridge' },
   '10c4:ea71': { kind: 'uart-bridge', family: 'CP210x', description: 'Silicon Labs CP2108 quad USB-UART bridge' },

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { AppCore, type Platform } from '../app/app-core.ts';
 import { createHandlers } from '../app/handlers.ts';
 import { ensureDirSync, writeFileAtomic } from '../fs/index.ts';
-import type { DemoChipKind } from '../../shared/ipc.ts';
+import { DEMO_CHIPS, type DemoChipKind } from '../../shared/ipc.ts';
 import { startPreview } from './server.ts';
 
 const USAGE = `usage: npm run preview [-- --port N] [--data-dir DIR] [--boards N]
@@ -51,8 +51,8 @@ async function main(): Promise<number> {
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : mkdtempSync(resolve(tmpdir(), 'hkfs-preview-'));
   ensureDirSync(dataDir, 0o700);
   const core = await AppCore.open({ dataDir, demo: true, demoPacing: true, platform: previewPlatform(dataDir), stationName: 'preview', operator: 'preview', portBinding: { list: async () => [] } });
-  const kinds: DemoChipKind[] = ['esp32s3', 'esp32c3', 'esp32'];
-  for (let i = core.snapshot().tiles.length; i < boards; i++) core.addDemoChip(kinds[i % 3]!);
+  const kinds: readonly DemoChipKind[] = DEMO_CHIPS;
+  for (let i = core.snapshot().tiles.length; i < boards; i++) core.addDemoChip(kinds[i % kinds.length]!);
   const preview = await startPreview({ rendererRoot: resolve('out/renderer'), handlers: createHandlers(core), subscribe: (cb) => core.on(cb), port });
   process.stdout.write(`HomeKit Factory Station preview — ${boards} virtual board(s), data in ${dataDir}\nOpen ${preview.url}\n(Ctrl-C stops it.)\n`);
   await new Promise<void>((resolveStop) => {

@@ -223,7 +223,7 @@ export class LoaderEngine {
       case OP.FLASH_DEFL_END: return this.writer.end(op, data);
       case OP.SPI_FLASH_MD5: return this.reader.md5(op, data);
       case OP.GET_SECURITY_INFO:
-        if (this.profile.securityChipId === null) return this.unsupported(op);
+        if (this.profile.securityInfo === 'none') return this.unsupported(op);
         return this.reply(op, 0, this.securityInfo());
       case OP.READ_FLASH_SLOW:
         if (!this.profile.romReadFlashSlow) return this.unsupported(op);
@@ -253,7 +253,7 @@ export class LoaderEngine {
       case OP.FLASH_DEFL_END: return this.writer.end(op, data);
       case OP.SPI_FLASH_MD5: return data.length === 16 ? this.reader.md5(op, data) : this.fail(op, 'badLength');
       case OP.GET_SECURITY_INFO:
-        if (this.profile.securityChipId === null) return this.fail(op, 'notImplemented');
+        if (this.profile.securityInfo === 'none') return this.fail(op, 'notImplemented');
         return this.reply(op, 0, this.securityInfo());
       case OP.ERASE_FLASH: return this.eraseFlash(op);
       case OP.ERASE_REGION: return data.length === 8 ? this.eraseRegion(op, data) : this.fail(op, 'badLength');
@@ -361,9 +361,11 @@ export class LoaderEngine {
   }
 
   private securityInfo(): Uint8Array {
-    // An unsecured part: no flags, no key purposes, just the chip id (spec §6).
+    // An unsecured part: no flags, no key purposes, then (all but the ESP32-S2 ROM, whose answer
+    // stops after the key purposes) the chip id and the API version (spec §6, esptool get_security_info).
+    if (this.profile.securityInfo === 'short') return new Uint8Array(12);
     const info = new Uint8Array(20);
-    info.set(le32(this.profile.securityChipId ?? 0), 12);
+    info.set(le32(this.profile.chipId), 12);
     return info;
   }
 

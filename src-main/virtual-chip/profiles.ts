@@ -1,11 +1,17 @@
-// Per-chip facts the hosts read (spec §5–§7, §14.3): magic value, eFuse words for MAC / package /
-// revision, SPI controller layout for the flash-ID dance, ROM banners and USB identity.
+// The ROM model of every chip in the chip table (shared/chips.ts): what the hosts read that the
+// table does not say (spec §5–§7, §14.3) — eFuse words for MAC / package / revision, the SPI
+// controller layout for the flash-ID dance, the UART divider, ROM banners, the default USB wiring.
+// Name, magic, image chip id, GET_SECURITY_INFO form and bootloader offset come from the table.
+// Sources: esptool 4.x/5.x target classes (eFuse layouts, register addresses), boot logs of real
+// boards (banners). ESP32-S2's USB-OTG download (re-enumeration on reset, 2 KiB RAM blocks) is not
+// modelled: the virtual S2 sits behind a UART bridge, like the ESP32-S2-Saola and -DevKitM boards.
+import { CHIP_IDS, chipInfo, type ChipId, type ChipInfo } from '../../shared/chips.ts';
 
-export type VirtualChipKind = 'esp32' | 'esp32s3' | 'esp32c3';
+export type VirtualChipKind = ChipId;
 /** How DTR/RTS reach EN/IO0: a CP210x-style two-transistor circuit or the native USB-Serial/JTAG. */
 export type ResetCircuit = 'uart-bridge' | 'usb-jtag';
 
-export const CHIP_KINDS: readonly VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+export const CHIP_KINDS: readonly VirtualChipKind[] = CHIP_IDS;
 
 export interface SpiLayout {
   base: number;
@@ -25,14 +31,16 @@ export interface UsbIdentity {
 
 export interface ChipProfile {
   kind: VirtualChipKind;
-  /** esptool's CHIP_NAME. */
+  /** esptool's CHIP_NAME (from the table). */
   name: string;
+  /** The magic register's value (one of the table's). */
   magic: number;
-  /** GET_SECURITY_INFO chip id; null = the ROM does not implement the command (ESP32). */
-  securityChipId: number | null;
+  /** GET_SECURITY_INFO: not implemented, the 12-byte form, or 20 bytes with `chipId` (from the table). */
+  securityInfo: ChipInfo['securityInfo'];
+  chipId: number;
   spi: SpiLayout;
   uartClkdivReg: number;
-  /** Where the ROM looks for the 2nd-stage bootloader image. */
+  /** Where the ROM looks for the 2nd-stage bootloader image (from the table). */
   bootloaderOffset: number;
   /** Default revision, esptool convention: major * 100 + minor. */
   defaultRevision: number;
@@ -40,7 +48,7 @@ export interface ChipProfile {
   /**
    * The ROM implements READ_FLASH_SLOW (0x0E), used by `esptool read_flash --no-stub`. The spec
    * says ESP32 only, but esptool's own hardware tests run `--no-stub read_flash` on every chip but
-   * the ESP8266 (S3 and C3 included), so all three ROMs modelled here answer it.
+   * the ESP8266 (S3 and C3 included), so every ROM modelled here answers it.
    */
   romReadFlashSlow: boolean;
   /** Espressif OUI used for default MACs. */
@@ -71,14 +79,16 @@ const ESP32_RTC_CALI = 1280;
 const macHigh = (mac: Uint8Array) => ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0;
 const macLow = (mac: Uint8Array) => (mac[0] << 8) | mac[1];
 
+/** What a model takes from the chip table. */
+function fromTable(id: ChipId): Pick<ChipProfile, 'kind' | 'name' | 'magic' | 'securityInfo' | 'chipId' | 'bootloaderOffset'> {
+  const c = chipInfo(id);
+  return { kind: id, name: c.name, magic: c.magic[0]!, securityInfo: c.securityInfo, chipId: c.imageChipId, bootloaderOffset: c.bootloaderOffset };
+}
+
 const ESP32: ChipProfile = {
-  kind: 'esp32',
-  name: 'ESP32',
-  magic: 0x00f01d83,
-  securityChipId: null,
+  ...fromTable('esp32'),
   spi: { base: 0x3ff42000, usr: 0x1c, usr1: 0x20, usr2: 0x24, mosiDlen: 0x28, misoDlen: 0x2c, w0: 0x80 },
   uartClkdivReg: 0x3ff40014,
-  bootloaderOffset: 0x1000,
   defaultRevision: 300,
   defaultCircuit: 'uart-bridge',
   romReadFlashSlow: true,
@@ -139,13 +149,9 @@ function newerEfuses(base: number, mac: Uint8Array, revision: number, withBlock2
 }
 
 const ESP32S3: ChipProfile = {
-  kind: 'esp32s3',
-  name: 'ESP32-S3',
-  magic: 0x00000009,
-  securityChipId: 9,
+  ...fromTable('esp32s3'),
   spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x60000014,
-  bootloaderOffset: 0,
   defaultRevision: 2,
   defaultCircuit: 'usb-jtag',
   romReadFlashSlow: true,
@@ -160,13 +166,10 @@ const ESP32S3: ChipProfile = {
 };
 
 const ESP32C3: ChipProfile = {
-  kind: 'esp32c3',
-  name: 'ESP32-C3',
-  magic: 0x1b31506f,
-  securityChipId: 5,
+  ...fromTable('esp32c3'),
+  magic: 0x1b31506f, // ECO3 (v0.3 / v0.4), the revision modelled
   spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x60000014,
-  bootloaderOffset: 0,
   defaultRevision: 4,
   defaultCircuit: 'usb-jtag',
   romReadFlashSlow: true,
@@ -180,6 +183,69 @@ const ESP32C3: ChipProfile = {
   },
 };
 
-export const PROFILES: Record<VirtualChipKind, ChipProfile> = { esp32: ESP32, esp32s3: ESP32S3, esp32c3: ESP32C3 };
+/**
+ * ESP32-S2 BLOCK1 (esptool ESP32S2ROM): word 3 major 18–19, minor-high 20, flash 21–24, PSRAM 28–31;
+ * word 4 package 0–3, minor-low 4–6. BLOCK2 word 4 bits 4–6: ADC calibration version.
+ */
+function s2Efuses(mac: Uint8Array, revision: number): Map<number, number> {
+  const major = Math.floor(revision / 100);
+  const minor = revision % 100;
+  const base = 0x3f41a000;
+  const block1 = base + 0x44;
+  return new Map<number, number>([
+    [block1 + 0x00, macHigh(mac)],
+    [block1 + 0x04, macLow(mac)],
+    [block1 + 0x0c, (((major & 3) << 18) | (((minor >> 3) & 1) << 20)) >>> 0],
+    [block1 + 0x10, ((minor & 7) << 4) >>> 0],
+    [base + 0x5c + 0x10, 1 << 4],
+  ]);
+}
 
-export const CHIP_DETECT_MAGIC_REG = 0x40001000;
+const ESP32S2: ChipProfile = {
+  ...fromTable('esp32s2'),
+  spi: { base: 0x3f402000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
+  uartClkdivReg: 0x3f400014,
+  defaultRevision: 100,
+  // ESP32-S2 boards reach download mode through a UART bridge (USB-OTG download is not modelled).
+  defaultCircuit: 'uart-bridge',
+  romReadFlashSlow: true,
+  oui: [0x7c, 0xdf, 0xa1],
+  efuses: s2Efuses,
+  banner(download) {
+    const boot = download
+      ? 'boot:0x0 (DOWNLOAD(USB/UART0/1/SPI))\r\nwaiting for download\r\n'
+      : 'boot:0x8 (SPI_FAST_FLASH_BOOT)\r\n';
+    return `ESP-ROM:esp32s2-rc4-20191025\r\nBuild:Oct 25 2019\r\nrst:0x1 (POWERON),${boot}`;
+  },
+};
+
+const ESP32C6: ChipProfile = {
+  ...fromTable('esp32c6'),
+  // The C6 moved the SPI flash controller and the eFuses; the BLOCK1 layout is the C3's.
+  spi: { base: 0x60003000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
+  uartClkdivReg: 0x60000014,
+  defaultRevision: 1,
+  defaultCircuit: 'usb-jtag',
+  romReadFlashSlow: true,
+  oui: [0x40, 0x4c, 0xca],
+  efuses: (mac, revision) => newerEfuses(0x600b0800, mac, revision, false),
+  banner(download) {
+    const boot = download
+      ? 'boot:0x4 (DOWNLOAD(USB/UART0/SDIO_FEI_FEO))\r\nwaiting for download\r\n'
+      : 'boot:0xc (SPI_FAST_FLASH_BOOT)\r\n';
+    return `ESP-ROM:esp32c6-20220919\r\nBuild:Sep 19 2022\r\nrst:0x1 (POWERON),${boot}`;
+  },
+};
+
+/** One model per chip of the table, by id (a chip without a model fails here, at load). */
+export const PROFILES: Readonly<Record<VirtualChipKind, ChipProfile>> = modelsByChip([ESP32, ESP32S2, ESP32S3, ESP32C3, ESP32C6]);
+
+function modelsByChip(models: readonly ChipProfile[]): Record<VirtualChipKind, ChipProfile> {
+  const out = {} as Record<VirtualChipKind, ChipProfile>;
+  for (const m of models) out[m.kind] = m;
+  const missing = CHIP_IDS.filter((id) => !out[id]);
+  if (missing.length) throw new Error(`virtual chip: no ROM model for ${missing.join(', ')}`);
+  return out;
+}
+
+export { CHIP_MAGIC_REG as CHIP_DETECT_MAGIC_REG } from '../../shared/chips.ts';

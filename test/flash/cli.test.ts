@@ -80,7 +80,7 @@ describe('factory-station flash', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flash-cli-'));
     const dump = join(dir, 'never.bin');
     const cases: [string[], RegExp, number][] = [
-      [['--port', 'virtual:esp32', ...ARGS, '--chip', 'esp8266'], /--chip must be esp32, esp32s3 or esp32c3/, 2],
+      [['--port', 'virtual:esp32', ...ARGS, '--chip', 'esp8266'], /--chip must be esp32, esp32s2, esp32s3, esp32c3 or esp32c6, got .esp8266./, 2],
       [['--port', 'virtual:esp32', '--partitions', 'nope.csv', '--factory-nvs', 'x.bin', '--dump', dump], /partition table nope.csv: no such file/, 1],
       [['--port', '/dev/ttyUSB0', ...ARGS, '--dump', dump], /--dump only works with a virtual: port/, 2],
       [['--port', 'virtual:esp32', ...ARGS, '--verify', 'sha'], /--verify must be md5 or readback/, 2],

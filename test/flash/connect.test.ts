@@ -38,6 +38,9 @@ describe('reset into download mode', () => {
     ['esp32s3', 'usb-jtag'],
     ['esp32c3', 'uart-bridge'],
     ['esp32c3', 'usb-jtag'],
+    ['esp32s2', 'uart-bridge'],
+    ['esp32c6', 'uart-bridge'],
+    ['esp32c6', 'usb-jtag'],
   ];
   it.each(cases)('%s behind a %s: one reset, then the ROM loader answers', async (chip, circuit) => {
     const registry = new VirtualChipRegistry();

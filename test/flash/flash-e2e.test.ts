@@ -1,19 +1,24 @@
 // End to end through esptool-js 0.7.0: partition table + factory NVS + a fake ESP-IDF build onto
-// virtual ESP32, ESP32-S3 and ESP32-C3 chips; flash compared byte for byte, NVS parsed back.
+// a virtual chip of every kind in the chip table; flash compared byte for byte, NVS parsed back.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { VirtualChipRegistry, virtualPortOpener } from '../../src-main/virtual-chip/index.ts';
 import { connectAndIdentify, flashDevice } from '../../src-main/flash/flasher.ts';
 import { readNvsImage } from '../../shared/nvs/reader.ts';
 import type { ChipName } from '../../src-main/flash/chips.ts';
+import { CHIP_IDS } from '../../shared/chips.ts';
 import { until } from '../virtual-chip/helpers/wait.ts';
 import { assertPortFree, fixture, homekitPlan, nvsCase, nvsImage, TABLE_BIN } from './helpers.ts';
 
+/** What esptool-js reads from each virtual chip's eFuses, and where its ROM loads the bootloader from. */
 const CHIPS: { chip: ChipName; description: RegExp; bootloaderAt: number }[] = [
-  { chip: 'esp32', description: /^ESP32-D0WD/, bootloaderAt: 0x1000 },
+  { chip: 'esp32', description: /^ESP32-D0WD-V3 \(revision 3\)$/, bootloaderAt: 0x1000 },
+  { chip: 'esp32s2', description: /^ESP32-S2 \(revision v1\.0\)$/, bootloaderAt: 0x1000 },
   { chip: 'esp32s3', description: /^ESP32-S3/, bootloaderAt: 0x0 },
   { chip: 'esp32c3', description: /^ESP32-C3/, bootloaderAt: 0x0 },
+  { chip: 'esp32c6', description: /^ESP32-C6 \(revision 1\)$/, bootloaderAt: 0x0 },
 ];
+it('covers every chip of the table', () => expect(CHIPS.map((c) => c.chip)).toEqual(CHIP_IDS));
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 

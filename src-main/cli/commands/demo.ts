@@ -10,7 +10,7 @@ import { ensureDirSync } from '../../fs/index.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../../station/station.ts';
-import { VirtualChipRegistry, type VirtualChipKind } from '../../virtual-chip/index.ts';
+import { CHIP_KINDS, VirtualChipRegistry, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
 import { CliError, memoryIO, type CliIO } from '../io.ts';
 import { VERSION } from '../version.ts';
@@ -92,7 +92,7 @@ function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
 async function provisionThree(dir: string, dbPath: string, fast: boolean, say: (t: string) => void): Promise<ProvisionOutcome[]> {
   say('4. Three boards on the bench, provisioned in parallel with pool identities. Board 2 gets a flash fault:');
   const registry = new VirtualChipRegistry();
-  const kinds: VirtualChipKind[] = ['esp32', 'esp32s3', 'esp32c3'];
+  const kinds: VirtualChipKind[] = CHIP_KINDS.slice(0, 3);
   const ports = kinds.map((k, i) => `virtual:${k}-${i + 1}`);
   kinds.forEach((kind, i) => registry.create(ports[i]!, { chip: kind, pacing: !fast }));
   registry.get(ports[1]!)!.injectFault({ kind: 'corrupt-write' });

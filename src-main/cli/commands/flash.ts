@@ -1,6 +1,6 @@
 // `factory-station flash --port PATH --partitions CSV|BIN --factory-nvs BIN [...]`
 // Builds and checks the write plan, flashes it through esptool-js, verifies, resets the chip.
-// `--port virtual:esp32|virtual:esp32s3|virtual:esp32c3` flashes an in-process virtual chip.
+// `--port virtual:<chip>` (any chip of the chip table) flashes an in-process virtual chip.
 import { dirname, resolve } from 'node:path';
 import { CliError, describeFsError, writeFileAtomic, type CliIO } from '../io.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
@@ -9,6 +9,9 @@ import { buildWritePlan, type FlashPlan } from '../../flash/plan.ts';
 import { flashDevice, type FlashResult } from '../../flash/flasher.ts';
 import { FlashError } from '../../flash/errors.ts';
 import { isChipName, hex, type ChipName } from '../../flash/chips.ts';
+import { CHIP_IDS, chipIdList } from '../../../shared/chips.ts';
+
+const VIRTUAL_PORTS = CHIP_IDS.map((c) => `virtual:${c}`).join(' | ');
 import { createPortOpener, isVirtualPath } from '../../flash/open-port.ts';
 import type { FlashProgress } from '../../flash/session.ts';
 import { VirtualChipRegistry, virtualPortOpener, type VirtualChip } from '../../virtual-chip/index.ts';
@@ -23,11 +26,11 @@ export const DEF: CommandDef = {
   description: `Writes through the chip's serial bootloader, verifies every region by MD5 (or reads the NVS
 back), and resets the chip into its firmware. Regions already on flash are not written again.`,
   options: {
-    port: { type: 'string', arg: 'PORT', help: 'serial port (a pty too, e.g. from factory-station virtual-chip), or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3; required' },
+    port: { type: 'string', arg: 'PORT', help: `serial port (a pty too, e.g. from factory-station virtual-chip), or ${VIRTUAL_PORTS}; required` },
     partitions: { type: 'string', arg: 'FILE', help: 'partition table, CSV or binary; required' },
     'factory-nvs': { type: 'string', arg: 'FILE', help: "factory NVS image (written to the 'factory_nvs' partition); required" },
     'flasher-args': { type: 'string', arg: 'FILE', help: 'ESP-IDF build/flasher_args.json: also write bootloader, app, otadata…' },
-    chip: { type: 'string', arg: 'CHIP', help: 'refuse any other chip (esp32, esp32s3, esp32c3)' },
+    chip: { type: 'string', arg: 'CHIP', help: `refuse any other chip (${CHIP_IDS.join(', ')})` },
     'table-offset': { type: 'string', arg: 'N', default: "the build's, else 0x8000", help: 'partition table offset' },
     baud: { type: 'string', arg: 'N', default: '921600', help: 'baud rate after connecting (falls back to 115200)' },
     verify: { type: 'string', arg: 'md5|readback', default: 'md5', help: 'md5: check every region; readback: also read back and parse the NVS' },
@@ -101,7 +104,7 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
   if (!port) usageError('--port is required');
   if (!values.partitions) usageError('--partitions is required');
   if (!values['factory-nvs']) usageError('--factory-nvs is required');
-  if (values.chip !== undefined && !isChipName(values.chip)) usageError(`--chip must be esp32, esp32s3 or esp32c3, got '${values.chip}'`);
+  if (values.chip !== undefined && !isChipName(values.chip)) usageError(`--chip must be ${chipIdList()}, got '${values.chip}'`);
   if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') usageError(`--verify must be md5 or readback, got '${values.verify}'`);
   const before = resetOption(values.before, '--before', ['default-reset', 'no-reset']) as 'default-reset' | 'no-reset' | undefined;
   const after = resetOption(values.after, '--after', ['hard-reset', 'no-reset']) as 'hard-reset' | 'no-reset' | undefined;
@@ -178,7 +181,7 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
 
 function createVirtualChip(registry: VirtualChipRegistry, port: string, values: Record<string, string | boolean | undefined>): VirtualChip {
   const kind = port.slice('virtual:'.length);
-  if (!isChipName(kind)) usageError(`unknown virtual chip '${port}' (virtual:esp32, virtual:esp32s3, virtual:esp32c3)`);
+  if (!isChipName(kind)) usageError(`unknown virtual chip '${port}' (${VIRTUAL_PORTS})`);
   try {
     return registry.create(port, {
       chip: kind,

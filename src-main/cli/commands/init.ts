@@ -9,8 +9,8 @@ import { ensureDirSync } from '../../fs/index.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
 import { CliError, writeFileAtomic, type CliIO } from '../io.ts';
 import { VERSION } from '../version.ts';
+import { CHIP_IDS, isChipId } from '../../../shared/chips.ts';
 
-const CHIPS = ['esp32', 'esp32s3', 'esp32c3'] as const;
 
 export const DEF: CommandDef = {
   program: 'factory-station init',
@@ -23,7 +23,7 @@ explaining each. Existing files are never overwritten. Categories by number (1â€
   options: {
     name: { type: 'string', arg: 'NAME', default: 'My Accessory', help: 'product name (on the label)' },
     category: { type: 'string', arg: 'N|NAME', default: 'outlet (7)', help: 'HomeKit accessory category' },
-    chip: { type: 'string', arg: 'CHIP', help: `the chip every unit must be (${CHIPS.join(', ')}); default: any` },
+    chip: { type: 'string', arg: 'CHIP', help: `the chip every unit must be (${CHIP_IDS.join(', ')}); default: any` },
   },
   examples: ['factory-station init lamp --name "Garden Lamp" --category lighting --chip esp32c3', 'factory-station provision --profile lamp/profile.json --port virtual:esp32c3'],
   exitCodes: COMMON_EXIT_CODES,
@@ -76,7 +76,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const category = values.category === undefined ? 7 : parseCategory(values.category as string);
   if (category === undefined) throw new CliError(`init: --category must be 1â€“255 or one of: ${Object.values(HOMEKIT_CATEGORIES).join(', ')}`, 2);
   const chip = values.chip as string | undefined;
-  if (chip !== undefined && !(CHIPS as readonly string[]).includes(chip)) throw new CliError(`init: --chip must be one of ${CHIPS.join(', ')}`, 2);
+  if (chip !== undefined && !isChipId(chip)) throw new CliError(`init: --chip must be one of ${CHIP_IDS.join(', ')}`, 2);
   const dir = resolve(io.cwd, positionals[0] ?? 'my-product');
   const files: Record<string, string> = {
     'profile.json': `${JSON.stringify(profileJson(dir, name, category, chip), null, 2)}\n`,

@@ -27,7 +27,7 @@ once the label printer confirms the label.
 The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.`,
   options: {
     profile: { type: 'string', arg: 'FILE', help: 'product profile (JSON); required' },
-    port: { type: 'string', arg: 'PORT', help: 'serial port (/dev/ttyUSB0, COM3), or virtual:esp32 | virtual:esp32s3 | virtual:esp32c3; required' },
+    port: { type: 'string', arg: 'PORT', help: `serial port (/dev/ttyUSB0, COM3), or ${CHIP_KINDS.map((c) => `virtual:${c}`).join(' | ')}; required` },
     ...DB_OPTION,
     ...INIT_DB_OPTION,
     'label-out': { type: 'string', arg: 'DIR', default: './labels', help: 'where the label SVG + PDF go' },
@@ -59,7 +59,7 @@ interface VirtualState { chip: VirtualChipKind; mac: string }
 
 async function loadVirtualChip(registry: VirtualChipRegistry, port: string, statePath: string | undefined): Promise<VirtualChip> {
   const kind = port.slice('virtual:'.length) as VirtualChipKind;
-  if (!CHIP_KINDS.includes(kind)) throw new CliError(`--port ${port}: unknown virtual chip (virtual:esp32, virtual:esp32s3 or virtual:esp32c3)`, 2);
+  if (!CHIP_KINDS.includes(kind)) throw new CliError(`--port ${port}: unknown virtual chip (${CHIP_KINDS.map((c) => `virtual:${c}`).join(', ')})`, 2);
   if (statePath && existsSync(statePath)) {
     const state = readVirtualState(statePath, await readFile(statePath, 'utf8'));
     if (state.chip !== kind) throw new CliError(`--virtual-state ${statePath} holds an ${state.chip}, but --port is virtual:${kind}: use --port virtual:${state.chip} or another state file`, 2);

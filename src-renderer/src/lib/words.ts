@@ -1,5 +1,6 @@
 // Plain words for the operator, and the colour (tone) of each port phase on its tile.
 import type { Failure, PortPhase, PortState, Stage, UnitStatus } from '../../../shared/ipc.ts';
+import { chipDisplayName } from '../../../shared/chips.ts';
 
 export const STAGE_NAMES: Record<Stage, string> = {
   detect: 'Detect',
@@ -75,10 +76,9 @@ export const STATUS_NAMES: Record<UnitStatus, string> = {
   failed: 'Failed',
 };
 
-export const CHIP_NAMES: Record<string, string> = { esp32: 'ESP32', esp32s3: 'ESP32-S3', esp32c3: 'ESP32-C3' };
-
+/** 'esp32s3' → 'ESP32-S3' (the chip table's name). */
 export function chipName(chip: string | null): string {
-  return chip ? (CHIP_NAMES[chip] ?? chip.toUpperCase()) : 'Chip not read yet';
+  return chip ? chipDisplayName(chip) : 'Chip not read yet';
 }
 
 /** 24:0a:c4:… → 24:0A:C4:… (the form on the label). */
