@@ -11,6 +11,9 @@
 // exactly `hap_setup,namespace,,`, and the three keys always come last.
 // Deliberate fix (quirk q2): a custom text without a final newline gets one, so the appended lines
 // never glue onto its last value.
+// The station adds the unit's serial number (a string, in the namespace and key its profile
+// chooses): in that namespace's block of the custom data when it declares it, else as a namespace
+// of its own just before `hap_setup` (which must stay last). factory-nvs-gen has no serial.
 import { SetupDataError } from './setup-code.ts';
 import { parseNvsCsv } from '../nvs/csv.ts';
 import { NvsInputError } from '../nvs/errors.ts';
@@ -35,6 +38,15 @@ export interface FactoryCsvInput {
   verifier: Uint8Array;
   /** Text of the `--infile` custom-data CSV, if any. */
   customCsv?: string;
+  /** The unit's serial number and where it goes (checked: letters, digits, . _ / - and space). */
+  serial?: FactoryString;
+}
+
+/** A string row the station adds to a unit's factory NVS. */
+export interface FactoryString {
+  namespace: string;
+  key: string;
+  value: string;
 }
 
 export function buildFactoryCsv(input: FactoryCsvInput): string {
@@ -48,13 +60,45 @@ export function buildFactoryCsv(input: FactoryCsvInput): string {
     text = input.customCsv.replace(/\r\n?/g, '\n');
     if (text !== '' && !text.endsWith('\n')) text += '\n';
   }
+  if (input.serial) text = withString(text, input.serial);
   if (!declaresHapSetupNamespace(text)) text += `${NAMESPACE_LINE}\n`;
+  const hapRow = input.serial?.namespace === HAP_SETUP_NAMESPACE ? stringLine(input.serial) : '';
   return (
     text +
+    hapRow +
     `setup_id,data,binary,${setupId}\n` +
     `setup_salt,data,hex2bin,${toHex(input.salt)}\n` +
     `setup_verifier,data,hex2bin,${toHex(input.verifier)}`
   );
+}
+
+function stringLine(s: FactoryString): string {
+  if (!/^[A-Za-z0-9._/ -]{1,64}$/.test(s.value) || !/^[A-Za-z0-9_]{1,15}$/.test(s.key) || !/^[A-Za-z0-9_]{1,15}$/.test(s.namespace)) {
+    throw new SetupDataError(`${s.namespace}/${s.key}: value or name not writable as a factory string`);
+  }
+  return `${s.key},data,string,${s.value}\n`;
+}
+
+/**
+ * `text` (custom data, newline-terminated) with the string row added: after its namespace's
+ * declaration when the text has one, else as a namespace of its own before `hap_setup` (or at the
+ * end). hap_setup rows are added with the identity (buildFactoryCsv).
+ */
+function withString(text: string, s: FactoryString): string {
+  const line = stringLine(s);
+  if (s.namespace === HAP_SETUP_NAMESPACE) return text;
+  const lines = text.split('\n');
+  const rows = parseNvsCsv(text);
+  const own = rows.find((r) => r.type === 'namespace' && r.key === s.namespace);
+  if (own) {
+    lines.splice(own.line, 0, line.slice(0, -1));
+    return lines.join('\n');
+  }
+  const hap = rows.find((r) => r.type === 'namespace' && r.key === HAP_SETUP_NAMESPACE);
+  const block = `${s.namespace},namespace,,\n${line}`;
+  if (!hap) return text + block;
+  lines.splice(hap.line - 1, 0, block.slice(0, -1));
+  return lines.join('\n');
 }
 
 /**
@@ -117,7 +161,7 @@ function toHex(bytes: Uint8Array): string {
  * added); and what the strict writer refuses in any CSV (a key twice in one namespace, a namespace
  * declared again, a row before any namespace, an empty key, an unterminated quote).
  */
-export function checkFactoryCustomData(customCsv: string, source: string, layout: NvsLayout = 'homekit'): void {
+export function checkFactoryCustomData(customCsv: string, source: string, layout: NvsLayout = 'homekit', serialKey?: { namespace: string; key: string }): void {
   const text = customCsv.replace(/\r\n?/g, '\n');
   const rows = parseNvsCsv(text, { source });
   let namespace: string | undefined;
@@ -134,6 +178,9 @@ export function checkFactoryCustomData(customCsv: string, source: string, layout
     }
     if (namespace === HAP_SETUP_NAMESPACE && RESERVED_SETUP_KEYS.has(row.key)) {
       throw new NvsInputError(`\`${row.key}\` in namespace \`${HAP_SETUP_NAMESPACE}\` is the unit's HomeKit identity, which the station writes itself: custom data must not set it`, where);
+    }
+    if (serialKey && namespace === serialKey.namespace && row.key === serialKey.key) {
+      throw new NvsInputError(`\`${row.key}\` in namespace \`${namespace}\` is the unit's serial number (profile "serial.nvs"), which the station writes itself: custom data must not set it`, where);
     }
   }
   checkNvsRows(rows, layout);

@@ -15,6 +15,8 @@ export interface UnitSummary {
   mac: string;
   chip: string | null;
   setupId: string;
+  /** The unit's serial number (products with a serial scheme; units from before: null). */
+  serial: string | null;
   status: UnitStatus;
   failure: string | null;
   attempts: number;
@@ -36,6 +38,8 @@ export interface UnitQuery {
   /** A scanned label: the X-HM:// payload (finds its unit; a label of another product finds none). */
   payload?: string;
   setupId?: string;
+  /** Exact serial number. */
+  serial?: string;
   status?: UnitStatus;
   /** ISO date or time, inclusive. */
   from?: string;
@@ -83,6 +87,8 @@ export interface AttemptSummary {
   code: string | null;
   message: string | null;
   durationMs: number | null;
+  /** What the firmware printed after the reset (runs that reached the boot check), setup code removed. */
+  bootLog: string | null;
 }
 
 export interface AttemptQuery {

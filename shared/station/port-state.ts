@@ -4,14 +4,16 @@
 // renderer draws it as a tile. Nothing else keeps port state.
 //
 // Flow of one board:
-//   empty → ready → detect → connect → identity → image → flash → verify → record → label
-//   → label-pending → printing → (awaiting-scan →) done
+//   empty → ready → detect → connect → identity → image → flash → verify → record → boot-check
+//   → label → label-pending → printing → (awaiting-scan →) done
+// (boot-check resets the unit into its firmware and, when the product asks, checks its boot log:
+// a unit whose firmware does not boot right never reaches `label`)
 // with `needs-confirmation` after identity when the MAC already holds a finished unit, `failed`
 // from any work stage, `print-failed` / `scan-mismatch` while the label is not yet right, and
 // `empty` whenever the board leaves (the slot then starts over: a new board is not provisioned).
 
 /** Pipeline stages in order; a run moves forward only along this list. */
-export const STAGES = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'] as const;
+export const STAGES = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'boot-check', 'label', 'done'] as const;
 export type Stage = (typeof STAGES)[number];
 /** Stages where work happens (and which can fail). */
 export type WorkStage = Exclude<Stage, 'done'>;
@@ -53,6 +55,8 @@ export interface BoardInfo {
 export interface PortUnit {
   id: number;
   setupId: string;
+  /** The unit's serial number (products with a serial scheme), else null. */
+  serial: string | null;
   /** This run re-flashed a unit that was finished before. */
   reflashed: boolean;
 }
@@ -130,6 +134,7 @@ export const STAGE_PERCENT: Readonly<Record<WorkStage, number>> = {
   image: 20,
   flash: 25,
   verify: 85,
-  record: 92,
-  label: 95,
+  record: 90,
+  'boot-check': 92,
+  label: 97,
 };

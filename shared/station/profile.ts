@@ -4,6 +4,8 @@
 import { LABEL_PRESETS, validateLabelSpec, type LabelSpec } from '../label/index.ts';
 import { checkLabelForPrinter, labelSpecForPrinter, validatePrinter, type PrinterSettings } from './printer.ts';
 import { CHIP_IDS, type ChipId } from '../chips.ts';
+import { validateBootCheck, type BootCheckSettings } from './boot-check.ts';
+import { serialLabelText, validateSerialScheme, widestSerial, type SerialScheme } from './serial.ts';
 
 /** A chip of the chip table (shared/chips.ts). */
 export type StationChip = ChipId;
@@ -28,6 +30,10 @@ export interface ProductProfile {
   baud?: number;
   verify?: 'md5' | 'readback';
   label: LabelSpec;
+  /** Serial numbers: the scheme, and where the firmware reads them in the factory NVS (serial.ts). */
+  serial?: SerialScheme;
+  /** After the reset, the firmware's boot log is checked before the unit gets its label (boot-check.ts). */
+  bootCheck?: BootCheckSettings;
   /** System printer, PDF, or a ZPL label printer on the network (see printer.ts). */
   printer?: PrinterSettings;
   /**
@@ -53,7 +59,7 @@ export class ProfileError extends Error {
 type Obj = Record<string, unknown>;
 
 /** The fields a profile may have, in the order the reference (docs/profile.md) lists them. */
-export const PROFILE_FIELDS = ['$schema', 'description', 'schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'label', 'printer', 'scanBack', 'lock'] as const;
+export const PROFILE_FIELDS = ['$schema', 'description', 'schema', 'id', 'productName', 'category', 'flags', 'productData', 'nvs', 'encryption', 'customData', 'firmware', 'expectedChip', 'baud', 'verify', 'serial', 'bootCheck', 'label', 'printer', 'scanBack', 'lock'] as const;
 
 /** What each object field looks like, for the message when it is something else. */
 const OBJECT_EXAMPLES: Readonly<Record<string, string>> = {
@@ -154,8 +160,10 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
   const verify = p.verify === undefined ? undefined : oneOf(p.verify, 'verify', ['md5', 'readback'] as const);
 
+  const serial = p.serial === undefined ? undefined : validateSerialScheme(p.serial, fail);
+  const bootCheck = p.bootCheck === undefined ? undefined : validateBootCheck(p.bootCheck, fail, serial?.nvs.key);
   const printer = p.printer === undefined ? undefined : validatePrinter(p.printer, fail);
-  const label = validateLabel(p.label, productName, printer, fail, { obj, only, bool, oneOf });
+  const label = validateLabel(p.label, productName, printer, serial, fail, { obj, only, bool, oneOf });
 
   const scanBack = bool(p.scanBack, 'scanBack');
   let lock: ProductProfile['lock'];
@@ -168,7 +176,7 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
 
   for (const k of Object.keys(p)) if (!(PROFILE_FIELDS as readonly string[]).includes(k)) fail(k, `unknown field (allowed: ${PROFILE_FIELDS.join(', ')})`);
 
-  return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, label, printer, scanBack: scanBack || undefined, lock });
+  return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, serial, bootCheck, label, printer, scanBack: scanBack || undefined, lock });
 }
 
 interface FieldChecks {
@@ -190,7 +198,7 @@ export function isPinHash(text: string): boolean {
   return n >= 1024 && n <= 1 << 20 && (n & (n - 1)) === 0 && m[2]!.length % 2 === 0 && m[3]!.length % 2 === 0;
 }
 
-function validateLabel(v: unknown, productName: string, printer: PrinterSettings | undefined, fail: (path: string, detail: string) => never, c: FieldChecks): LabelSpec {
+function validateLabel(v: unknown, productName: string, printer: PrinterSettings | undefined, serial: SerialScheme | undefined, fail: (path: string, detail: string) => never, c: FieldChecks): LabelSpec {
   if (!v || typeof v !== 'object' || Array.isArray(v)) fail('label', 'must be an object');
   // The unit line (unit number + bench slot) ties a printed label to its board: on unless turned off.
   const spec = { ...c.only(v as Obj, 'label', LABEL_FIELDS) } as LabelSpec & Obj;
@@ -200,9 +208,9 @@ function validateLabel(v: unknown, productName: string, printer: PrinterSettings
     if (x !== undefined && !(typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max)) fail(`label.${key}`, `must be a number from ${min} to ${max}`);
   };
   for (const key of ['showProductName', 'showSerial', 'showMac', 'showUnit'] as const) c.bool(spec[key], `label.${key}`);
-  // The station names units by MAC: no serial number reaches a label, so a serial line would
-  // fail on the first unit (after its identity was reserved). Refused now.
-  if (spec.showSerial) fail('label.showSerial', 'the station has no serial number for a unit (units are identified by MAC): use showMac, or remove showSerial');
+  // Without a serial scheme no unit has a serial number: a serial line would fail on the first unit
+  // (after its identity was reserved). Refused now.
+  if (spec.showSerial && !serial) fail('label.showSerial', 'needs serial numbers: add a "serial" scheme to the profile, or remove showSerial');
   if (spec.codeStyle !== undefined) c.oneOf(spec.codeStyle, 'label.codeStyle', ['dashed', 'groups-of-four'] as const);
   if (spec.errorCorrectionLevel !== undefined) c.oneOf(spec.errorCorrectionLevel, 'label.errorCorrectionLevel', ['L', 'M', 'Q', 'H'] as const);
   num('marginMm', 0, 50);
@@ -230,7 +238,8 @@ function validateLabel(v: unknown, productName: string, printer: PrinterSettings
   // Worst-case sample text: overflow is an error now, at profile time, never a clipped print.
   let problems: string[];
   try {
-    problems = validateLabelSpec(labelSpecForPrinter(spec, printer), { productName, serial: 'SN 0000000000', mac: 'DD:DD:DD:DD:DD:DD' });
+    // The widest serial number the scheme can make: a label that fits it fits every unit's.
+    problems = validateLabelSpec(labelSpecForPrinter(spec, printer), { productName, serial: serialLabelText(serial ? widestSerial(serial) : '0000000000'), mac: 'DD:DD:DD:DD:DD:DD' });
   } catch (err) {
     problems = [(err as Error).message];
   }

@@ -8,6 +8,7 @@
 // AbortSignal, the port disappearing (unplug) and a chip that stopped answering (stall watchdog).
 // The losing step is left to fail on its own; its transport is killed so it gives up quickly and
 // never touches the port again.
+import { TextDecoder } from 'node:util';
 import { ESPError } from 'esptool-js';
 import { NodeSerialDevice, lookupUsbInfo } from './transport.ts';
 import { createPortOpener, type PortOpener } from './open-port.ts';
@@ -343,6 +344,31 @@ export class FlashSession {
       throw new FlashError('protocol', `${this.path} has no DTR/RTS lines: reset the chip by hand to run the new firmware`, { stage: 'reset' });
     }
     await resetIntoFirmware(this.device);
+  }
+
+  /**
+   * Boots the chip into its firmware with the host listening at the firmware console's rate:
+   * `onText` gets everything it prints from the reset on (the boot check reads it). Without modem
+   * lines the chip is not reset (`reset: false`: someone presses RESET). Stop listening with `stop`.
+   */
+  async startFirmware(consoleBaud: number, onText: (text: string) => void): Promise<{ reset: boolean; stop: () => void }> {
+    if (this.failed) throw this.failed;
+    if (this.transport.baudrate !== consoleBaud) await this.transport.changeBaudrate(consoleBaud);
+    const decoder = new TextDecoder('utf-8');
+    const stop = this.device.subscribe((bytes) => onText(decoder.decode(bytes, { stream: true })));
+    if (!this.modemLines) return { reset: false, stop };
+    try {
+      await resetIntoFirmware(this.device);
+    } catch (err) {
+      stop();
+      throw toFlashError(err, { port: this.path, stage: 'reset' });
+    }
+    return { reset: true, stop };
+  }
+
+  /** Resolves never; rejects with the FlashError that ended the session (unplug, cancel). */
+  whenFailed(): Promise<never> {
+    return this.failure;
   }
 
   /** Releases the port; safe to call more than once. */

@@ -52,6 +52,7 @@ export class NodeSerialDevice {
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   private lostListeners: ((err: Error) => void)[] = [];
   private rxListeners = new Set<() => void>();
+  private dataListeners = new Set<(bytes: Uint8Array) => void>();
   private wireMs = 0;
 
   constructor(
@@ -113,6 +114,12 @@ export class NodeSerialDevice {
       this.rxListeners.add(check);
       check();
     });
+  }
+
+  /** Every chunk received from now on (a firmware's console); returns the unsubscribe function. */
+  subscribe(listener: (bytes: Uint8Array) => void): () => void {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
   }
 
   /**
@@ -222,6 +229,7 @@ export class NodeSerialDevice {
     this.rxTail = tail;
     this.controller?.enqueue(bytes);
     for (const listener of [...this.rxListeners]) listener();
+    for (const listener of [...this.dataListeners]) listener(bytes);
   }
 
   private onClose(err: (Error & { disconnected?: boolean }) | null): void {

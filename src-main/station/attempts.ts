@@ -2,7 +2,9 @@
 // label scan — one row each, in the production database's `attempts` table (schema 3, db.ts).
 // The shift counters are counted from these rows, so they survive profile switches and restarts;
 // the history searches them (failed attempts included: a failure before the MAC was read still
-// leaves a row with its port, slot and reason). No row holds a setup code.
+// leaves a row with its port, slot and reason). A run that reached the boot check keeps the
+// firmware's boot log with it (schema 6; the boot check removes any setup code from it). No row
+// holds a setup code.
 import type Database from 'better-sqlite3';
 import type { AttemptKind, AttemptOutcome, AttemptQuery, AttemptSummary, ShiftCounters } from '../../shared/station/events.ts';
 
@@ -19,6 +21,7 @@ export interface NewAttempt {
   code?: string | null;
   message?: string | null;
   durationMs?: number | null;
+  bootLog?: string | null;
 }
 
 export interface AttemptFilter extends AttemptQuery {
@@ -52,6 +55,7 @@ function toSummary(r: Row): AttemptSummary {
     code: (r.code as string | null) ?? null,
     message: (r.message as string | null) ?? null,
     durationMs: (r.duration_ms as number | null) ?? null,
+    bootLog: (r.boot_log as string | null) ?? null,
   };
 }
 
@@ -60,10 +64,10 @@ export class AttemptLog {
 
   record(a: NewAttempt): number {
     const info = this.db
-      .prepare(`INSERT INTO attempts (at, station, product, port, slot, unit_id, mac, kind, outcome, stage, code, message, duration_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO attempts (at, station, product, port, slot, unit_id, mac, kind, outcome, stage, code, message, duration_ms, boot_log)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(new Date().toISOString(), a.station, a.product, a.port ?? null, a.slot ?? null, a.unitId ?? null, a.mac?.toLowerCase() ?? null,
-        a.kind, a.outcome, a.stage ?? null, a.code ?? null, a.message ?? null, a.durationMs ?? null);
+        a.kind, a.outcome, a.stage ?? null, a.code ?? null, a.message ?? null, a.durationMs ?? null, a.bootLog ?? null);
     return Number(info.lastInsertRowid);
   }
 

@@ -11,6 +11,8 @@ import type { UnitQuery, UnitStatus, UnitSummary } from '../../shared/station/ev
 import type { LabelSpec } from '../../shared/label/index.ts';
 import type { ProductProfile } from '../../shared/station/profile.ts';
 import { AttemptLog, macSearchPattern } from './attempts.ts';
+import { SERIAL_MIGRATION, SerialRegistry, type SerialBlock } from './serials.ts';
+import type { SerialScheme } from '../../shared/station/serial.ts';
 import { drawIdentity, issuedConflict, type IdentityKind, type IssuedIdentities } from '../../shared/station/identity-policy.ts';
 import type { RandomBytes } from '../../shared/homekit/setup-code.ts';
 
@@ -41,6 +43,8 @@ export interface NewIdentity {
   verifier: Uint8Array;
   payload: string;
   poolId?: number;
+  /** A pool identity's serial number (given by its batch). */
+  serial?: string;
 }
 
 export interface PoolIdentityRow {
@@ -48,12 +52,14 @@ export interface PoolIdentityRow {
   setupId: string;
   salt: Uint8Array;
   verifier: Uint8Array;
+  /** The serial number the batch gave it (and wrote into its NVS image and label), if any. */
+  serial?: string;
 }
 
 export interface PoolImportResult {
   added: number;
-  /** Identities not added (position in the list given): their setup code or setup ID was already issued. */
-  skipped: { index: number; conflict: IdentityKind }[];
+  /** Identities not added (position in the list given): their setup code, setup ID or serial number was already issued. */
+  skipped: { index: number; conflict: IdentityKind | 'serial' }[];
 }
 
 export interface UnitFilter extends UnitQuery {
@@ -130,6 +136,12 @@ export const MIGRATIONS: readonly string[] = [
    DROP TABLE withdrawn;
    INSERT OR IGNORE INTO used_setup_ids (product, setup_id) SELECT product, setup_id FROM units ORDER BY id;
    INSERT OR IGNORE INTO used_setup_ids (product, setup_id) SELECT product, setup_id FROM pool ORDER BY id;`,
+  // 5 (issue 17): serial numbers — per-product counter, every issued number, batch blocks, and the
+  // unit's / pool entry's number (serials.ts, the one place that issues them).
+  // PORT TO THE POSTGRESQL ENGINE (issue 15) with serials.ts.
+  SERIAL_MIGRATION,
+  // 6 (issue 17): the firmware's boot log kept with the run that checked it (attempts.ts).
+  `ALTER TABLE attempts ADD COLUMN boot_log TEXT;`,
 ];
 
 type Row = Record<string, unknown>;
@@ -142,6 +154,7 @@ function toRecord(r: Row): UnitRecord {
     chip: (r.chip as string | null) ?? null,
     setupCode: r.setup_code as string,
     setupId: r.setup_id as string,
+    serial: (r.serial as string | null) ?? null,
     salt: new Uint8Array(r.salt as Buffer),
     verifier: new Uint8Array(r.verifier as Buffer),
     verifierSha256: r.verifier_sha256 as string,
@@ -186,11 +199,14 @@ export function normalizeMac(mac: string): string {
 export class ProductionDb {
   /** Every run, print and scan (shift counters, history of attempts). */
   readonly attempts: AttemptLog;
+  /** Serial numbers (issued inside reserveIdentity; batch blocks). */
+  readonly serials: SerialRegistry;
   /** Prepared once, reused: the statements of the reservation path (preparing costs ~30 µs each time). */
   private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
     this.attempts = new AttemptLog(db);
+    this.serials = new SerialRegistry(db);
   }
 
   private sql(text: string): Database.Statement {
@@ -250,6 +266,8 @@ export class ProductionDb {
    * unit holding the next pool identity, or a fresh identity: the setup code and setup ID are drawn
    * here under the issuing policy (shared/station/identity-policy.ts: neither ever issued for this
    * product), then `fresh` makes its salt, verifier and payload (once, for the identity kept).
+   * With a serial scheme the unit's serial number is issued in the same transaction (a pool
+   * identity keeps the one its batch gave it; a unit recorded before the scheme gets one now).
    */
   reserveIdentity(input: {
     product: string;
@@ -262,10 +280,17 @@ export class ProductionDb {
     usePool: boolean;
     /** Randomness for the draw (tests); default the CSPRNG. */
     random?: RandomBytes;
+    /** The product's serial scheme; `now` dates the number (default: now). */
+    serial?: { scheme: SerialScheme; now?: Date };
   }): { unit: UnitRecord; existing: boolean } {
     const mac = normalizeMac(input.mac);
+    const issueSerial = () => this.serials.issue(input.product, input.serial!.scheme, { mac, station: input.station, date: input.serial!.now ?? new Date() });
     const tx = this.db.transaction((): { unit: UnitRecord; existing: boolean } => {
       const found = this.findByMac(input.product, mac);
+      if (found && found.serial === null && input.serial) {
+        this.sql('UPDATE units SET serial = ? WHERE id = ?').run(issueSerial(), found.id);
+        return { unit: this.getUnit(found.id)!, existing: true };
+      }
       if (found) return { unit: found, existing: true };
       let identity: NewIdentity | undefined;
       if (input.usePool) {
@@ -278,6 +303,7 @@ export class ProductionDb {
           verifier: new Uint8Array(p.verifier as Buffer),
           payload: input.poolPayload(p.setup_code as string, p.setup_id as string),
           poolId: p.id as number,
+          ...(typeof p.serial === 'string' ? { serial: p.serial } : {}),
         };
       } else {
         const drawn = drawIdentity(this.issued(input.product), input.random ? { random: input.random } : {});
@@ -285,12 +311,13 @@ export class ProductionDb {
         if (identity.setupCode !== drawn.setupCode || identity.setupId !== drawn.setupId) throw new Error('internal: fresh() changed the drawn setup code or setup ID');
       }
       const now = this.now();
+      const serial = identity.serial ?? (input.serial ? issueSerial() : null);
       const info = this
         .sql(`INSERT INTO units (product, mac, chip, setup_code, setup_id, salt, verifier, verifier_sha256, payload,
-                    station, operator, status, attempts, created_at, updated_at, pool_id)
-                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', 0, ?, ?, ?)`)
+                    station, operator, status, attempts, created_at, updated_at, pool_id, serial)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', 0, ?, ?, ?, ?)`)
         .run(input.product, mac, input.chip, identity.setupCode, identity.setupId, Buffer.from(identity.salt), Buffer.from(identity.verifier),
-          createHash('sha256').update(identity.verifier).digest('hex'), identity.payload, input.station, input.operator, now, now, identity.poolId ?? null);
+          createHash('sha256').update(identity.verifier).digest('hex'), identity.payload, input.station, input.operator, now, now, identity.poolId ?? null, serial);
       const id = Number(info.lastInsertRowid);
       // A pool identity's code and ID were recorded when it was imported; a fresh one's are recorded
       // now — plain INSERTs, so the tables' keys refuse a repeat even if a check above were wrong.
@@ -299,7 +326,7 @@ export class ProductionDb {
         this.sql('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)').run(input.product, identity.setupId);
       }
       if (identity.poolId !== undefined) this.sql('UPDATE pool SET unit_id = ? WHERE id = ?').run(id, identity.poolId);
-      this.auditRow('reserved', id, { mac, setupId: identity.setupId, source: input.usePool ? 'pool' : 'random' });
+      this.auditRow('reserved', id, { mac, setupId: identity.setupId, source: input.usePool ? 'pool' : 'random', ...(serial !== null ? { serial } : {}) });
       return { unit: this.getUnit(id)!, existing: false };
     });
     return tx.immediate();
@@ -400,6 +427,7 @@ export class ProductionDb {
     if (filter.mac) (where.push("REPLACE(mac, ':', '') LIKE ?"), args.push(macSearchPattern(filter.mac)));
     if (filter.payload) (where.push('payload = ?'), args.push(filter.payload));
     if (filter.setupId) (where.push('setup_id = ?'), args.push(filter.setupId.toUpperCase()));
+    if (filter.serial) (where.push('serial = ?'), args.push(filter.serial));
     if (filter.status) (where.push('status = ?'), args.push(filter.status));
     if (filter.from) (where.push('created_at >= ?'), args.push(filter.from));
     if (filter.to) (where.push('created_at <= ?'), args.push(filter.to));
@@ -421,8 +449,8 @@ export class ProductionDb {
    * the batch was made, another batch's entry, the same manifest imported twice) is skipped, never
    * added: the rest of the batch stays usable.
    */
-  importPool(product: string, identities: readonly PoolIdentityRow[]): PoolImportResult {
-    const insert = this.db.prepare(`INSERT INTO pool (product, setup_code, setup_id, salt, verifier, imported_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  importPool(product: string, identities: readonly PoolIdentityRow[], runId?: string): PoolImportResult {
+    const insert = this.db.prepare(`INSERT INTO pool (product, setup_code, setup_id, salt, verifier, imported_at, serial) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     const useCode = this.db.prepare('INSERT INTO used_codes (product, setup_code) VALUES (?, ?)');
     const useId = this.db.prepare('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?)');
     const issued = this.issued(product);
@@ -432,15 +460,24 @@ export class ProductionDb {
       identities.forEach((i, index) => {
         const conflict = issuedConflict(i, issued);
         if (conflict) return void skipped.push({ index, conflict });
-        insert.run(product, i.setupCode, i.setupId, Buffer.from(i.salt), Buffer.from(i.verifier), now);
+        // A serial number the batch gave it must be this batch's, from this database (or new here).
+        if (i.serial !== undefined && !this.serials.adoptImported(product, i.serial, runId)) return void skipped.push({ index, conflict: 'serial' });
+        insert.run(product, i.setupCode, i.setupId, Buffer.from(i.salt), Buffer.from(i.verifier), now, i.serial ?? null);
         useCode.run(product, i.setupCode);
         useId.run(product, i.setupId);
       });
       const added = identities.length - skipped.length;
-      this.auditRow('pool-import', null, { product, count: added, skipped: skipped.length });
+      // Serial numbers of skipped entries stay issued (never reused): listed, so the gap is explained.
+      const unused = skipped.flatMap((s) => (identities[s.index]!.serial !== undefined ? [identities[s.index]!.serial!] : []));
+      this.auditRow('pool-import', null, { product, count: added, skipped: skipped.length, ...(unused.length ? { serialsNotImported: unused } : {}) });
       return { added, skipped };
     });
     return tx.immediate();
+  }
+
+  /** A batch run's block of serial numbers (taken once per run; asked again, the same block). */
+  reserveSerialBlock(product: string, scheme: SerialScheme, request: { runId: string; count: number; station: string; date: Date }): SerialBlock {
+    return this.serials.reserveBlock(product, scheme, request);
   }
 
   poolRemaining(product: string): number {
@@ -461,10 +498,11 @@ export class ProductionDb {
 
   /** The production manifest (CSV, RFC 4180). It holds setup codes: it is the production record. */
   exportManifestCsv(product?: string): string {
-    const header = ['product', 'mac', 'chip', 'setup_id', 'setup_code', 'payload', 'status', 'created_at', 'updated_at', 'label_print_count'];
+    // `serial` is the last column (added by issue 17): readers of the older columns are unaffected.
+    const header = ['product', 'mac', 'chip', 'setup_id', 'setup_code', 'payload', 'status', 'created_at', 'updated_at', 'label_print_count', 'serial'];
     const units = this.listUnits({ product, limit: 1_000_000 }).reverse();
     const lines = units.map((u) =>
-      [u.product, u.mac, u.chip ?? '', u.setupId, u.setupCode, u.payload, u.status, u.createdAt, u.updatedAt, String(u.labelPrintCount)].map(csvField).join(','),
+      [u.product, u.mac, u.chip ?? '', u.setupId, u.setupCode, u.payload, u.status, u.createdAt, u.updatedAt, String(u.labelPrintCount), u.serial ?? ''].map(csvField).join(','),
     );
     return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
   }

@@ -1,5 +1,6 @@
-// One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data,
-// encrypted when the profile says so) and the write plan (partition table + NVS + firmware).
+// One unit's flash content: its factory NVS image (hap_setup + the product's constant custom data +
+// the unit's serial number, encrypted when the profile says so) and the write plan (partition
+// table + NVS + firmware). The one builder of a unit's factory image.
 //
 // loadProductAssets reads AND checks everything a profile references, including a test build of a
 // unit's image and write plan with a stand-in identity of the real sizes: a profile that cannot
@@ -14,6 +15,7 @@ import { generateNvsImageFromRows, parseNvsCsv, NvsInputError } from '../../shar
 import { encryptNvsImage } from '../../shared/nvs/encryption.ts';
 import { NvsKeysError, parseKeysFile } from '../../shared/nvs/keys.ts';
 import { ProfileError } from '../../shared/station/profile.ts';
+import { widestSerial } from '../../shared/station/serial.ts';
 import { SRP_SALT_LENGTH, SRP_VERIFIER_LENGTH } from '../../shared/homekit/srp.ts';
 import { buildWritePlan, FlashError, type FlashPlan } from '../flash/index.ts';
 import { jsonErrorPosition } from './json-position.ts';
@@ -23,6 +25,8 @@ export interface UnitIdentityData {
   setupId: string;
   salt: Uint8Array;
   verifier: Uint8Array;
+  /** The unit's serial number (products with a serial scheme). */
+  serial?: string | null;
 }
 
 /** Product-wide inputs, read once per station session rather than per unit. */
@@ -41,8 +45,11 @@ export function resolveProfilePath(loaded: Pick<LoadedProfile, 'baseDir'>, p: st
   return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
 }
 
-/** A stand-in identity of the real sizes: the test build makes an image exactly as large as a unit's. */
-const STAND_IN: UnitIdentityData = { setupId: 'ZZZZ', salt: new Uint8Array(SRP_SALT_LENGTH), verifier: new Uint8Array(SRP_VERIFIER_LENGTH) };
+/** A stand-in identity of the real sizes (the widest serial number): the test build makes an image as large as any unit's. */
+function standIn(loaded: LoadedProfile): UnitIdentityData {
+  const serial = loaded.profile.serial ? widestSerial(loaded.profile.serial) : null;
+  return { setupId: 'ZZZZ', salt: new Uint8Array(SRP_SALT_LENGTH), verifier: new Uint8Array(SRP_VERIFIER_LENGTH), serial };
+}
 
 /**
  * An error about a file the profile references, without any of the file's content: quoted text in
@@ -79,7 +86,7 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
     assets.customCsvSource = file;
     assets.customCsvDir = dirname(csvPath);
     try {
-      checkFactoryCustomData(assets.customCsv, file, p.nvs.layout);
+      checkFactoryCustomData(assets.customCsv, file, p.nvs.layout, p.serial?.nvs);
     } catch (err) {
       if (err instanceof NvsInputError) fail('customData.csv', err.message);
       throw err;
@@ -108,7 +115,7 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
   // The test build: everything a unit's image and write plan need, with a stand-in identity.
   let image: Uint8Array;
   try {
-    image = buildUnitNvsImage(loaded, assets, STAND_IN).image;
+    image = buildUnitNvsImage(loaded, assets, standIn(loaded)).image;
   } catch (err) {
     if (!(err instanceof NvsInputError)) throw err;
     const customLines = assets.customCsv?.split(/\r\n?|\n/).length ?? 0;
@@ -134,7 +141,8 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
 /** The unit's factory NVS image (encrypted when the profile has a keys file) and its SHA-256 (recorded in the DB). */
 export function buildUnitNvsImage(loaded: LoadedProfile, assets: ProductAssets, identity: UnitIdentityData): { image: Uint8Array; sha256: string } {
   const p = loaded.profile;
-  const csv = buildFactoryCsv({ setupId: identity.setupId, salt: identity.salt, verifier: identity.verifier, customCsv: assets.customCsv });
+  const serial = p.serial && identity.serial ? { ...p.serial.nvs, value: identity.serial } : undefined;
+  const csv = buildFactoryCsv({ setupId: identity.setupId, salt: identity.salt, verifier: identity.verifier, customCsv: assets.customCsv, serial });
   const baseDir = assets.customCsvDir ?? loaded.baseDir;
   const readFile = (path: string) => readInputFileSync(isAbsolute(path) ? path : resolve(baseDir, path));
   // Strict (the default): a key twice in a namespace, a namespace declared again … are refused,

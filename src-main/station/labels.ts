@@ -4,6 +4,7 @@
 // written with mode 0600 and named by setup ID + MAC only, never by the code.
 import { join } from 'node:path';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
+import { serialLabelText } from '../../shared/station/serial.ts';
 import { layoutLabel, renderLabelSvg, renderLabelZpl, type LabelLayout } from '../../shared/label/index.ts';
 import { labelSpecForPrinter, zplAddress, type PrinterSettings, type ZplLabelSettings, type ZplPrinterSettings } from '../../shared/station/printer.ts';
 import { renderLabelPdf } from '../label/pdf.ts';
@@ -21,6 +22,8 @@ export interface LabelUnit {
   payload: string;
   /** Bench slot of the unit's flash, if the station numbers its ports. */
   slot: number | null;
+  /** The unit's serial number (on the label with label.showSerial). */
+  serial: string | null;
 }
 
 /** The label's unit line: the short unit number and the bench slot ("Unit 1234 · Slot 3"). */
@@ -40,12 +43,15 @@ export function unitLabelLayout(
   unit: LabelUnit,
   printer: PrinterSettings | ({ mode: 'zpl' } & ZplLabelSettings) | undefined = profile.printer,
 ): LabelLayout {
-  return layoutLabel(labelSpecForPrinter(profile.label, printer), {
+  // A unit recorded before its product had serial numbers has none: its label goes without the line.
+  const spec = profile.label.showSerial && unit.serial === null ? { ...profile.label, showSerial: false } : profile.label;
+  return layoutLabel(labelSpecForPrinter(spec, printer), {
     setupPayload: unit.payload,
     setupCode: formatSetupCode(unit.setupCode),
     productName: profile.productName,
     mac: unit.mac.toUpperCase(),
     unit: unitLine(unit),
+    ...(unit.serial !== null ? { serial: serialLabelText(unit.serial) } : {}),
   });
 }
 

@@ -5,7 +5,8 @@
 // The order is what keeps the promise "no identity issued twice, lost, or printed for the wrong
 // unit": the MAC is read from the connected chip first; the identity for that MAC is reserved in a
 // database transaction before anything is written; the write is refused if the chip on the line is
-// not that MAC; the label is produced only after the flash was verified on that same connection.
+// not that MAC; the label is produced only after the flash was verified on that same connection
+// and the unit booted its firmware (the boot check, when the product has one: its log is kept).
 // A failure leaves the unit's identity in place (status 'failed'), so a retry writes the same one.
 import type { ProvisionResult, StationEvent } from '../../shared/station/events.ts';
 import { STAGE_PERCENT, isRunning, type Failure, type PortPhase, type PortState, type WorkStage } from '../../shared/station/port-state.ts';
@@ -14,6 +15,7 @@ import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, wri
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { unitSummary, type ProductionDb, type UnitLabelProfile, type UnitRecord } from './db.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
+import { bootUnit } from './boot-check.ts';
 import { writeUnitLabel } from './labels.ts';
 import { stationPortOpener } from './port-opener.ts';
 import type { LoadedProfile } from './profile-file.ts';
@@ -48,6 +50,11 @@ const NEXT_STEP: Record<string, string> = {
   'flash-too-small': 'This unit has too little flash for this firmware: set it aside.',
   'wrong-unit': 'Plug in the unit you meant to retry, or press Provision for the unit now on the port.',
   cancelled: 'Press Provision to start again.',
+  'boot-crash': 'Set the unit aside and call the line engineer (the boot log is in History). Once the firmware is fixed, press Retry: the unit keeps its identity.',
+  'boot-missing': 'Check that the unit runs the right firmware, then press Retry (it keeps its identity); the boot log is in History.',
+  'boot-silent': 'The unit printed nothing after the reset: check its power and serial console, then press Retry.',
+  'boot-mismatch': 'The firmware did not read this unit\'s factory data: set the unit aside and call the line engineer.',
+  'boot-no-reset': 'Re-plug the unit and press Retry; if it keeps failing, check the reset wiring.',
 };
 
 export function nextStepFor(code: string): string {
@@ -101,6 +108,8 @@ export function labelProfileOf(loaded: LoadedProfile): UnitLabelProfile {
 export class PortPipeline {
   private unit: UnitRecord | undefined;
   private phase: PortPhase;
+  /** What the firmware printed at the boot check of this run (kept with the attempt), if it ran. */
+  bootLog: string | null = null;
 
   constructor(
     private readonly ctx: PipelineContext,
@@ -155,7 +164,7 @@ export class PortPipeline {
       }
       const reserved = ctx.reserve(info.mac, info.chip);
       this.unit = reserved.unit;
-      const unitRef = { id: reserved.unit.id, setupId: reserved.unit.setupId, reflashed: false };
+      const unitRef = { id: reserved.unit.id, setupId: reserved.unit.setupId, serial: reserved.unit.serial, reflashed: false };
       ctx.patch({ unit: unitRef });
       // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
       const finished = reserved.unit.status === 'label-pending' || reserved.unit.status === 'label-printed' || reserved.unit.status === 'done';
@@ -193,8 +202,9 @@ export class PortPipeline {
 
       this.enter('record', 'Recording the unit');
       this.unit = ctx.db.setStatus(this.unit.id, 'verified', { imageSha256: sha256 });
-      const resetWarning = await this.finishDevice(session);
+      const open = session;
       session = undefined;
+      const resetWarning = await this.bootCheck(open);
 
       this.enter('label', 'Making the label');
       const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit, ctx.labelDir);
@@ -237,13 +247,21 @@ export class PortPipeline {
     }
   }
 
-  /** Boots the verified unit into its firmware. A failed reset does not undo a verified write. */
-  private async finishDevice(session: FlashSession): Promise<string | undefined> {
+  /**
+   * Boots the verified unit into its firmware and, when the product asks, checks its boot log: a
+   * unit whose firmware does not boot right fails here, before any label (identity kept). Without
+   * a boot check a failed reset does not undo a verified write: it is a warning.
+   */
+  private async bootCheck(session: FlashSession): Promise<string | undefined> {
+    const { ctx } = this;
+    const settings = ctx.profile.profile.bootCheck;
+    this.enter('boot-check', settings ? 'Starting the firmware: checking its boot log' : 'Starting the firmware');
     try {
-      await session.hardReset();
-      return undefined;
-    } catch {
-      return 'The unit did not reset after flashing: power-cycle it before testing.';
+      const unit = this.unit!;
+      const run = await bootUnit(session, settings, { setupId: unit.setupId, serial: unit.serial, setupCode: unit.setupCode }, ctx.signal, (m) => this.progress('boot-check', STAGE_PERCENT['boot-check'], m));
+      this.bootLog = run.log;
+      if (run.verdict && !run.verdict.ok) throw new StationError(run.verdict.code, run.verdict.message, nextStepFor(run.verdict.code));
+      return run.warning;
     } finally {
       await session.close().catch(() => undefined);
     }

@@ -206,7 +206,7 @@ export class Station {
     );
     try {
       const outcome = await pipeline.run(opts);
-      this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started);
+      this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started, pipeline.bootLog);
       if (outcome.kind === 'done') entry.confirmedUnit = undefined;
       if (outcome.kind !== 'needs-confirmation') this.emit({ type: 'counters', counters: this.counters() });
       return outcome;
@@ -215,9 +215,9 @@ export class Station {
     }
   }
 
-  private recordRun(port: string, slot: number | null, kind: AttemptKind, outcome: ProvisionOutcome, durationMs: number): void {
+  private recordRun(port: string, slot: number | null, kind: AttemptKind, outcome: ProvisionOutcome, durationMs: number, bootLog: string | null): void {
     const p = this.profile.profile;
-    const base = { station: this.options.stationName, product: p.id, port, slot, kind, durationMs };
+    const base = { station: this.options.stationName, product: p.id, port, slot, kind, durationMs, bootLog };
     try {
       if (outcome.kind === 'done') {
         this.db.attempts.record({ ...base, unitId: outcome.result.unit.id, mac: outcome.result.unit.mac, outcome: 'ok' });
@@ -279,6 +279,7 @@ export class Station {
       operator: this.options.operator,
       usePool: this.options.usePool ?? false,
       poolPayload: payloadFor,
+      ...(p.serial ? { serial: { scheme: p.serial } } : {}),
       // Code and ID are drawn by the database under the issuing policy; here the SRP secrets.
       fresh: ({ setupCode, setupId }) => {
         const { salt, verifier } = generateSetupInfo(setupCode);

@@ -3,7 +3,7 @@
 // Host-side code (serialport binding, pty bridge) attaches through `connect()`.
 import { EventEmitter } from 'node:events';
 import { NorFlash } from './flash-model.ts';
-import { flashBootText } from './firmware-console.ts';
+import { flashBootText, type FirmwareModel } from './firmware-console.ts';
 import { LoaderEngine, type UnsupportedReplyStyle } from './loader.ts';
 import { DATASHEET_TIMING, type ChipTiming } from './timing.ts';
 import { PROFILES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
@@ -58,8 +58,11 @@ export interface VirtualChipOptions {
   stubRestoresRomBaud?: boolean;
   /** Opcode style of the ROM's "unsupported command" reply (spec §3.4). Default 'previous-opcode'. */
   unsupportedReply?: UnsupportedReplyStyle;
-  /** Replaces the text printed after the ROM banner on a flash boot. */
-  firmwareText?: (chip: VirtualChip) => string;
+  /**
+   * Firmware already on the module (pre-flashed), whatever the virtual flash holds: what it prints
+   * when it boots (firmware-console.ts). Default: read from the flash (the app image's descriptor).
+   */
+  firmware?: FirmwareModel;
 }
 
 function parseMac(mac: Uint8Array | string): Uint8Array {
@@ -92,7 +95,8 @@ export class VirtualChip extends EventEmitter {
   private readonly toChip: Wire;
   private readonly toHost: Wire;
   private readonly usbLatency = new DelayLine();
-  private readonly firmwareText?: (chip: VirtualChip) => string;
+  /** Pre-flashed firmware (see VirtualChipOptions.firmware); undefined: what the flash holds runs. Settable: swap it. */
+  firmware: FirmwareModel | undefined;
 
   private _mode: ChipMode = 'off';
   private _uartBaud = ROM_BAUD;
@@ -136,7 +140,7 @@ export class VirtualChip extends EventEmitter {
       usbLatencyMs: options.usbLatencyMs ?? (pacing ? 1 : 0),
       unsupportedReply: options.unsupportedReply ?? 'previous-opcode',
     };
-    this.firmwareText = options.firmwareText;
+    this.firmware = options.firmware;
     this.nor = new NorFlash(flashSize);
     this.flash = this.nor.bytes;
     this.regs = new RegisterFile(profile, profile.efuses(mac, revision), {
@@ -316,10 +320,9 @@ export class VirtualChip extends EventEmitter {
       this.autobaud = false;
       this.setMode('firmware');
     }
-    const text = this.firmwareText
-      ? this.firmwareText(this)
-      : flashBootText(this.profile, this.flash, this.options.revision, this.mac);
-    this.toHost.send(new TextEncoder().encode(text), ROM_BAUD);
+    const text = flashBootText({ profile: this.profile, flash: this.flash, revision: this.options.revision, mac: this.mac, firmware: this.firmware });
+    if (text) this.toHost.send(new TextEncoder().encode(text), ROM_BAUD);
+    this.emit('firmware-started');
   }
 
   // ---------------------------------------------------------------- UART

@@ -15,6 +15,7 @@ export {
 export { VirtualChipRegistry, type VirtualPortInfo } from './registry.ts';
 export { createVirtualBinding, VirtualPortBinding, type VirtualBinding } from './binding.ts';
 export { virtualPortOpener, type VirtualPortOpener } from './port-opener.ts';
+export { firmwareDescriptor, parseFirmwareModel, FIRMWARE_KINDS, FIRMWARE_MARKER, type FirmwareModel } from './firmware-console.ts';
 export { CHIP_KINDS, PROFILES, USB_IDENTITIES, type ChipProfile, type ResetCircuit, type VirtualChipKind } from './profiles.ts';
 export { LoaderEngine, OP, type UnsupportedReplyStyle } from './loader.ts';
 export { DATASHEET_TIMING, eraseMs, romEraseWork, stubRegionEraseWork, stubWriteEraseWork, type ChipTiming, type EraseWork } from './timing.ts';

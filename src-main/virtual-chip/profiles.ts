@@ -42,6 +42,8 @@ export interface ChipProfile {
   uartClkdivReg: number;
   /** Where the ROM looks for the 2nd-stage bootloader image (from the table). */
   bootloaderOffset: number;
+  /** CPU core family (the firmware's panic output differs). */
+  cpu: 'xtensa' | 'riscv';
   /** Default revision, esptool convention: major * 100 + minor. */
   defaultRevision: number;
   defaultCircuit: ResetCircuit;
@@ -87,6 +89,7 @@ function fromTable(id: ChipId): Pick<ChipProfile, 'kind' | 'name' | 'magic' | 's
 
 const ESP32: ChipProfile = {
   ...fromTable('esp32'),
+  cpu: 'xtensa',
   spi: { base: 0x3ff42000, usr: 0x1c, usr1: 0x20, usr2: 0x24, mosiDlen: 0x28, misoDlen: 0x2c, w0: 0x80 },
   uartClkdivReg: 0x3ff40014,
   defaultRevision: 300,
@@ -150,6 +153,7 @@ function newerEfuses(base: number, mac: Uint8Array, revision: number, withBlock2
 
 const ESP32S3: ChipProfile = {
   ...fromTable('esp32s3'),
+  cpu: 'xtensa',
   spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x60000014,
   defaultRevision: 2,
@@ -167,6 +171,7 @@ const ESP32S3: ChipProfile = {
 
 const ESP32C3: ChipProfile = {
   ...fromTable('esp32c3'),
+  cpu: 'riscv',
   magic: 0x1b31506f, // ECO3 (v0.3 / v0.4), the revision modelled
   spi: { base: 0x60002000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x60000014,
@@ -203,6 +208,7 @@ function s2Efuses(mac: Uint8Array, revision: number): Map<number, number> {
 
 const ESP32S2: ChipProfile = {
   ...fromTable('esp32s2'),
+  cpu: 'xtensa',
   spi: { base: 0x3f402000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x3f400014,
   defaultRevision: 100,
@@ -221,6 +227,7 @@ const ESP32S2: ChipProfile = {
 
 const ESP32C6: ChipProfile = {
   ...fromTable('esp32c6'),
+  cpu: 'riscv',
   // The C6 moved the SPI flash controller and the eFuses; the BLOCK1 layout is the C3's.
   spi: { base: 0x60003000, usr: 0x18, usr1: 0x1c, usr2: 0x20, mosiDlen: 0x24, misoDlen: 0x28, w0: 0x58 },
   uartClkdivReg: 0x60000014,

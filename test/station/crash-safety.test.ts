@@ -15,7 +15,7 @@ import { randomMac, setupDataOnFlash } from './helpers.ts';
 const BIN = join(import.meta.dirname, '../../bin/factory-station');
 
 /** Where a kill lands: after the child reports this stage (stderr progress line), plus 0-120 ms. */
-const KILL_AFTER = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'done'] as const;
+const KILL_AFTER = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'boot-check', 'label', 'done'] as const;
 type KillPoint = (typeof KILL_AFTER)[number];
 
 function provision(dir: string, state: string, killAfter?: KillPoint): Promise<{ code: number | null; killed: boolean }> {

@@ -14,7 +14,7 @@ import { codeOnLabel, demoStation, randomMac, setupDataOnFlash } from './helpers
 
 beforeAll(() => useOpenSslModPow());
 
-const HAPPY_PATH: PortPhase[] = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'label-pending'];
+const HAPPY_PATH: PortPhase[] = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'boot-check', 'label', 'label-pending'];
 
 describe('port model: transition table', () => {
   it('allows the happy path in order and nothing that skips a stage', () => {

@@ -302,7 +302,7 @@ describe('a bench of 8 boards on real port-watcher events', () => {
 function reachable(from: PortPhase, to: PortPhase, depth = 12): boolean {
   if (from === to || canMove(from, to)) return true;
   if (depth === 0) return false;
-  const order: PortPhase[] = ['ready', 'detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'label', 'label-pending', 'printing', 'awaiting-scan', 'print-failed'];
+  const order: PortPhase[] = ['ready', 'detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'boot-check', 'label', 'label-pending', 'printing', 'awaiting-scan', 'print-failed'];
   const i = order.indexOf(from);
   return i >= 0 && order.slice(i + 1).some((mid) => canMove(from, mid) && reachable(mid, to, depth - 1));
 }

@@ -10,6 +10,7 @@ export const STAGE_NAMES: Record<Stage, string> = {
   flash: 'Write flash',
   verify: 'Verify',
   record: 'Record',
+  'boot-check': 'Boot check',
   label: 'Label',
   done: 'Done',
 };
@@ -27,6 +28,7 @@ export const PHASE_WORDS: Record<PortPhase, { word: string; tone: Tone }> = {
   flash: { word: 'Writing', tone: 'run' },
   verify: { word: 'Verifying', tone: 'run' },
   record: { word: 'Saving', tone: 'run' },
+  'boot-check': { word: 'Booting', tone: 'run' },
   label: { word: 'Saving', tone: 'run' },
   'needs-confirmation': { word: 'Confirm', tone: 'warn' },
   failed: { word: 'Failed', tone: 'bad' },
@@ -53,6 +55,11 @@ const FAILURE_WORDS: Record<string, string> = {
   protocol: 'Garbled answers',
   cancelled: 'Cancelled',
   printer: 'Printer failed',
+  'boot-crash': 'Firmware crashed',
+  'boot-missing': 'Boot log incomplete',
+  'boot-silent': 'Firmware silent',
+  'boot-mismatch': 'Firmware has other data',
+  'boot-no-reset': 'Could not start firmware',
 };
 
 export function failureWords(failure: Failure): string {
