@@ -165,9 +165,13 @@ export class BootLogMatcher {
     return this.failure;
   }
 
-  /** The log received so far (setup code removed), at most BOOT_LOG_LIMIT characters (the end). */
+  /**
+   * The log received so far as plain lines (colour codes and other control characters removed, so
+   * it can be shown anywhere; setup code removed), at most BOOT_LOG_LIMIT characters (the end).
+   */
   get log(): string {
-    const log = this.scrub(this.text);
+    const plain = this.text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+    const log = this.scrub(plain);
     return log.length > BOOT_LOG_LIMIT ? `…${log.slice(-BOOT_LOG_LIMIT)}` : log;
   }
 

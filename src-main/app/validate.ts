@@ -99,10 +99,11 @@ function commonFilter(o: Record<string, unknown>, f: { mac?: string; setupId?: s
 }
 
 export function historyFilter(v: unknown): HistoryFilter {
-  const o = plainObject(v, 'filter', ['mac', 'setupId', 'status', 'payload', 'from', 'to', 'limit']);
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'serial', 'status', 'payload', 'from', 'to', 'limit']);
   const f: HistoryFilter = {};
   const present = commonFilter(o, f);
   if (present('status')) f.status = oneOf(o.status, 'filter.status', UNIT_STATUSES);
+  if (present('serial')) f.serial = text(o.serial, 'filter.serial', { max: 64, pattern: /^[A-Za-z0-9._/ -]+$/, hint: 'must be a serial number (letters, digits, . _ / - and space)' });
   if (present('payload')) {
     const payload = payloadFromScan(text(o.payload, 'filter.payload', { max: 64 }));
     f.payload = payload ?? fail('filter.payload', 'is not a HomeKit setup label (X-HM://…)');

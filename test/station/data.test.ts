@@ -231,7 +231,7 @@ describe('history and export commands', () => {
     const ex = memoryIO(dir);
     expect(await exportCmd(['--db', 'station.db', 'out/manifest.csv'], ex)).toBe(0);
     const csv = readFileSync(join(dir, 'out/manifest.csv'), 'utf8').split('\r\n');
-    expect(csv[0]).toBe('product,mac,chip,setup_id,setup_code,payload,status,created_at,updated_at,label_print_count');
+    expect(csv[0]).toBe('product,mac,chip,setup_id,setup_code,payload,status,created_at,updated_at,label_print_count,serial');
     expect(csv[1]).toContain(`,${u.setupCode},`);
     expect(statSync(join(dir, 'out/manifest.csv')).mode & 0o777).toBe(0o600);
 

@@ -45,10 +45,12 @@ describe('profile JSON Schema', () => {
     const base = example();
     const props = (p: Record<string, { properties?: Record<string, unknown> }>) => Object.keys(p).sort();
     expect(props(schema.properties)).toEqual([...PROFILE_FIELDS].sort());
-    for (const key of ['nvs', 'firmware', 'customData', 'printer', 'label', 'encryption']) {
-      const p = key === 'encryption' ? { ...base, encryption: { keysFile: 'k.bin' } } : key === 'printer' ? { ...base, printer: { mode: 'zpl', host: '192.0.2.10', dpi: 203 } } : base;
+    const serial = { format: 'F-{counter}', nvs: { namespace: 'device', key: 'serial' } };
+    for (const key of ['nvs', 'firmware', 'customData', 'printer', 'label', 'encryption', 'serial', 'bootCheck']) {
+      const p = key === 'encryption' ? { ...base, encryption: { keysFile: 'k.bin' } } : key === 'printer' ? { ...base, printer: { mode: 'zpl', host: '192.0.2.10', dpi: 203 } } : key === 'serial' ? { ...base, serial } : base;
       expect(allowedBy(validateProfile, p, [key]), key).toEqual(props(schema.properties[key].properties));
     }
+    expect(allowedBy(validateProfile, { ...base, serial }, ['serial', 'nvs'])).toEqual(props(schema.properties.serial.properties.nvs.properties));
   });
 
   it('refuses what the validator refuses (a few representative mistakes)', () => {

@@ -149,7 +149,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     if (outcome.kind === 'done') {
       const u = outcome.result.unit;
-      if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}; label: ${outcome.result.labelPdfPath}\n`);
+      if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}${u.serial ? `, serial ${u.serial}` : ''}; label: ${outcome.result.labelPdfPath}\n`);
       for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
       if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
       if (printed?.status === 'failed') {
@@ -163,6 +163,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return 3;
     }
     if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${cliNextStep(outcome.nextStep)}\n`);
+    if (!values.json && outcome.stage === 'boot-check') io.stderr(`the boot log: factory-station history --attempts --failed --boot-log${values.db ? ` --db ${values.db}` : ''}\n`);
     return 1;
   } finally {
     db.close();
