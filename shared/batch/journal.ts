@@ -13,6 +13,7 @@
 //
 // The journal holds setup codes: it is as secret as the values master (file mode 0600).
 import type { BatchIdentity } from './unit.ts';
+import type { SerialScheme } from '../station/serial.ts';
 import { fromHex, toHex } from './unit.ts';
 
 export const JOURNAL_FORMAT = 'factory-station-batch-journal';
@@ -41,6 +42,11 @@ export interface BatchSettings {
   /** Custom data inputs, verbatim. */
   config?: { file: string; text: string };
   values?: { file: string; text: string };
+  /**
+   * Serial numbers (`--serials PROFILE`): the product whose counter they come from (a block per run,
+   * taken from the `--db` station database) and its scheme, as the profile said at the start.
+   */
+  serial?: { product: string; profile: string; scheme: SerialScheme };
 }
 
 export interface JournalRunRecord {
@@ -64,6 +70,8 @@ export interface JournalIdentityRecord {
   salt: string;
   /** 128 hex digits: this accessory's NVS encryption key (--keygen only). */
   nvsKey?: string;
+  /** Its serial number (batches with serial numbers). */
+  serial?: string;
 }
 
 export interface JournalDoneRecord {
@@ -93,11 +101,14 @@ export function journalLine(record: JournalRecord): string {
 export function identityRecord(identity: BatchIdentity, nvsKey?: Uint8Array): JournalIdentityRecord {
   const r: JournalIdentityRecord = { type: 'identity', index: identity.index, setupCode: identity.setupCode, setupId: identity.setupId, salt: toHex(identity.salt) };
   if (nvsKey) r.nvsKey = toHex(nvsKey);
+  if (identity.serial !== undefined) r.serial = identity.serial;
   return r;
 }
 
 export function identityFromRecord(r: JournalIdentityRecord): BatchIdentity {
-  return { index: r.index, setupCode: r.setupCode, setupId: r.setupId, salt: fromHex(r.salt) };
+  const identity: BatchIdentity = { index: r.index, setupCode: r.setupCode, setupId: r.setupId, salt: fromHex(r.salt) };
+  if (r.serial !== undefined) identity.serial = r.serial;
+  return identity;
 }
 
 export class JournalError extends Error {
@@ -128,6 +139,7 @@ export class JournalReplay {
   private readonly done = new Map<number, JournalDoneRecord>();
   private readonly codes = new Set<string>();
   private readonly ids = new Set<string>();
+  private readonly serials = new Set<string>();
   private complete: JournalCompleteRecord | undefined;
   private lineNo = 0;
 
@@ -157,6 +169,9 @@ export class JournalReplay {
         if (this.codes.has(rec.setupCode)) throw bad(`unit ${rec.index} repeats the setup code of another unit`);
         if (this.ids.has(rec.setupId)) throw bad(`unit ${rec.index} repeats setup ID ${rec.setupId}`);
         if (typeof rec.salt !== 'string' || !/^[0-9a-f]{32}$/.test(rec.salt)) throw bad(`unit ${rec.index} has a malformed salt`);
+        if ((rec.serial !== undefined) !== (this.run!.settings.serial !== undefined)) throw bad(`unit ${rec.index} ${rec.serial === undefined ? 'lacks' : 'has'} a serial number, unlike its batch`);
+        if (rec.serial !== undefined && this.serials.has(rec.serial)) throw bad(`unit ${rec.index} repeats serial number ${rec.serial}`);
+        if (rec.serial !== undefined) this.serials.add(rec.serial);
         this.codes.add(rec.setupCode);
         this.ids.add(rec.setupId);
         this.identities.set(rec.index, rec);

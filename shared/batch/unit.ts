@@ -5,8 +5,12 @@
 // Formats (hk_mfg_gen.py, spec homekit-setup.md §9, vectors mfg/*):
 // * NVS CSV: `key,type,encoding,value` header, the config's lines with their values, namespace
 //   lines as `name,namespace,,`, then the `hap_setup` keys; Python csv.writer style (CRLF).
-// * `.txt`: `Setup Code: DDD-DD-DDD` LF `Setup Payload: X-HM://…` LF.
-// * values master row: the values row + setup_id, DDD-DD-DDD, salt, verifier, payload, product data.
+// * `.txt`: `Setup Code: DDD-DD-DDD` LF `Setup Payload: X-HM://…` LF (+ `Serial Number: …` LF).
+// * values master row: the values row + setup_id, DDD-DD-DDD, salt, verifier, payload, product data
+//   (+ serial_number).
+// With serial numbers (`--serials`), each accessory's number is a string row in the namespace and
+// key its product's profile names: in that namespace's block of the config when it declares it,
+// else as a namespace of its own before hap_setup (as the station's factory image does).
 import { computeVerifier } from '../homekit/srp.ts';
 import { buildSetupPayload, type SetupPayloadFlags } from '../homekit/payload.ts';
 import { formatSetupCode } from '../homekit/setup-code.ts';
@@ -30,6 +34,8 @@ export interface BatchUnitSpec {
   /** Partition size in bytes and NVS format version. */
   size: number;
   version: 1 | 2;
+  /** Where each accessory's serial number goes (batches with serial numbers). */
+  serialNvs?: { namespace: string; key: string };
 }
 
 /** The secret part of one accessory: what the journal records before any file is written. */
@@ -41,6 +47,8 @@ export interface BatchIdentity {
   setupId: string;
   /** 16 bytes. */
   salt: Uint8Array;
+  /** Its serial number (batches with serial numbers). */
+  serial?: string;
 }
 
 export interface BuiltUnit {
@@ -74,7 +82,7 @@ export function buildUnit(
     flags: spec.payloadFlags,
     ...(spec.productData !== undefined ? { productData: spec.productData } : {}),
   });
-  const fields = unitNvsFields(spec, row, { setupId: identity.setupId, saltHex, verifierHex });
+  const fields = unitNvsFields(spec, row, { setupId: identity.setupId, saltHex, verifierHex, serial: identity.serial });
   const csvText = fieldsToCsv(fields);
   // The image is built from the very rows the CSV holds (parsing the text back gives the same rows).
   let image = generateNvsImageFromRows(fieldsToRows(fields), {
@@ -84,24 +92,26 @@ export function buildUnit(
     ...(options.readFile ? { readFile: options.readFile } : {}),
   });
   if (options.encrypt) image = options.encrypt(image);
-  return { csvText, image, txtText: setupInfoText(identity.setupCode, payload), payload, saltHex, verifierHex };
+  return { csvText, image, txtText: setupInfoText(identity.setupCode, payload, identity.serial), payload, saltHex, verifierHex };
 }
 
 type CsvFields = [key: string, type: string, encoding: string, value: string];
 
 /** The per-accessory NVS CSV (see the file comment). */
+type UnitSetupFields = { setupId: string; saltHex: string; verifierHex: string; serial?: string | undefined };
+
 export function unitNvsCsv(
-  spec: Pick<BatchUnitSpec, 'configLines' | 'declaresHapSetup' | 'valuesHeader' | 'firstRow'>,
+  spec: Pick<BatchUnitSpec, 'configLines' | 'declaresHapSetup' | 'valuesHeader' | 'firstRow' | 'serialNvs'>,
   row: readonly string[] | undefined,
-  setup: { setupId: string; saltHex: string; verifierHex: string },
+  setup: UnitSetupFields,
 ): string {
   return fieldsToCsv(unitNvsFields(spec, row, setup));
 }
 
 function unitNvsFields(
-  spec: Pick<BatchUnitSpec, 'configLines' | 'declaresHapSetup' | 'valuesHeader' | 'firstRow'>,
+  spec: Pick<BatchUnitSpec, 'configLines' | 'declaresHapSetup' | 'valuesHeader' | 'firstRow' | 'serialNvs'>,
   row: readonly string[] | undefined,
-  setup: { setupId: string; saltHex: string; verifierHex: string },
+  setup: UnitSetupFields,
 ): CsvFields[] {
   const out: CsvFields[] = [];
   const header = spec.valuesHeader ?? [];
@@ -117,10 +127,21 @@ function unitNvsFields(
     out.push([l.key, l.type, l.encoding, value]);
   }
   if (!spec.declaresHapSetup) out.push([HAP_SETUP_NAMESPACE, 'namespace', '', '']);
+  if (spec.serialNvs && setup.serial !== undefined) addSerial(out, spec.serialNvs, setup.serial);
   out.push(['setup_id', 'data', 'binary', setup.setupId]);
   out.push(['setup_salt', 'data', 'hex2bin', setup.saltHex]);
   out.push(['setup_verifier', 'data', 'hex2bin', setup.verifierHex]);
   return out;
+}
+
+/** The serial row: in its namespace's block, else a namespace of its own before hap_setup (or, for hap_setup, last). */
+function addSerial(out: CsvFields[], at: { namespace: string; key: string }, serial: string): void {
+  const row: CsvFields = [at.key, 'data', 'string', serial];
+  const hap = out.findIndex((f) => f[1] === 'namespace' && f[0] === HAP_SETUP_NAMESPACE);
+  if (at.namespace === HAP_SETUP_NAMESPACE) return void out.push(row);
+  const own = out.findIndex((f) => f[1] === 'namespace' && f[0] === at.namespace);
+  if (own >= 0) return void out.splice(own + 1, 0, row);
+  out.splice(hap, 0, [at.namespace, 'namespace', '', ''], row);
 }
 
 function fieldsToCsv(rows: readonly CsvFields[]): string {
@@ -140,17 +161,18 @@ function fieldsToRows(rows: readonly CsvFields[]): NvsCsvRow[] {
 }
 
 /** `homekit_setup_info/<name>.txt`. Contains the setup code: a secret file. */
-export function setupInfoText(setupCode: string, payload: string): string {
-  return `Setup Code: ${formatSetupCode(setupCode)}\nSetup Payload: ${payload}\n`;
+export function setupInfoText(setupCode: string, payload: string, serial?: string): string {
+  return `Setup Code: ${formatSetupCode(setupCode)}\nSetup Payload: ${payload}\n${serial !== undefined ? `Serial Number: ${serial}\n` : ''}`;
 }
 
-/** The values-master fields appended to a row (GENERATED_COLUMNS order). */
+/** The values-master fields appended to a row (GENERATED_COLUMNS order, then serial_number when given). */
 export function generatedFields(
-  identity: Pick<BatchIdentity, 'setupCode' | 'setupId'>,
+  identity: Pick<BatchIdentity, 'setupCode' | 'setupId' | 'serial'>,
   built: Pick<BuiltUnit, 'saltHex' | 'verifierHex' | 'payload'>,
   productData: string | undefined,
 ): string[] {
-  return [identity.setupId, formatSetupCode(identity.setupCode), built.saltHex, built.verifierHex, built.payload, productData ?? ''];
+  const fields = [identity.setupId, formatSetupCode(identity.setupCode), built.saltHex, built.verifierHex, built.payload, productData ?? ''];
+  return identity.serial !== undefined ? [...fields, identity.serial] : fields;
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -16,14 +16,20 @@ export interface PoolIdentity {
   verifier: Uint8Array;
   payload?: string;
   name?: string;
+  /** The serial number its batch gave it (batches with `--serials`). */
+  serial?: string;
 }
 
 export interface PoolManifest {
   runId?: string;
   createdAt?: string;
   category?: number;
+  /** The product whose serial numbers the entries carry (batches with `--serials`). */
+  serialProduct?: string;
   identities: PoolIdentity[];
 }
+
+const SERIAL_TEXT = /^[A-Za-z0-9._/ -]{1,64}$/;
 
 export class ManifestError extends Error {
   constructor(source: string, where: string, detail: string) {
@@ -47,6 +53,7 @@ export interface PoolManifestEntry {
   payload?: string | undefined;
   salt: string;
   verifier: string;
+  serial?: string | undefined;
 }
 
 /**
@@ -54,12 +61,12 @@ export interface PoolManifestEntry {
  * batch's manifest never has to be one string in memory.
  */
 export function* poolManifestText(head: Omit<PoolManifest, 'identities'>, entries: Iterable<PoolManifestEntry>): Generator<string> {
-  const top = JSON.stringify({ format: POOL_MANIFEST_FORMAT, version: 1, runId: head.runId, createdAt: head.createdAt, category: head.category, units: [] }, null, 2);
+  const top = JSON.stringify({ format: POOL_MANIFEST_FORMAT, version: 1, runId: head.runId, createdAt: head.createdAt, category: head.category, serialProduct: head.serialProduct, units: [] }, null, 2);
   const open = top.lastIndexOf('[]');
   yield top.slice(0, open + 1);
   let index = 0;
   for (const e of entries) {
-    const unit = { index, name: e.name, setupCode: e.setupCode, setupId: e.setupId, payload: e.payload, salt: e.salt, verifier: e.verifier };
+    const unit = { index, name: e.name, setupCode: e.setupCode, setupId: e.setupId, payload: e.payload, salt: e.salt, verifier: e.verifier, serial: e.serial };
     yield `${index === 0 ? '' : ','}\n    ${JSON.stringify(unit, null, 2).replace(/\n/g, '\n    ')}`;
     index++;
   }
@@ -74,7 +81,7 @@ export function* poolManifestText(head: Omit<PoolManifest, 'identities'>, entrie
 export function parsePoolManifest(
   text: string,
   source = 'manifest',
-  expected: { category?: number } = {},
+  expected: { category?: number; product?: string } = {},
   onProgress?: (done: number, total: number) => void,
 ): PoolManifest {
   const manifest = readPoolManifest(text, source, expected);
@@ -90,7 +97,7 @@ export function parsePoolManifest(
  * Everything parsePoolManifest checks except the verifiers (fast): for callers that verify the
  * entries themselves, a few at a time (checkPoolVerifier), to stay responsive.
  */
-export function readPoolManifest(text: string, source = 'manifest', expected: { category?: number } = {}): PoolManifest {
+export function readPoolManifest(text: string, source = 'manifest', expected: { category?: number; product?: string } = {}): PoolManifest {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -109,6 +116,12 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
     throw new ManifestError(source, 'category', `${String(doc.category)} does not match the profile's category ${expected.category}`);
   }
   if (doc.units.length === 0) throw new ManifestError(source, 'units', 'the list is empty: no identities in the manifest');
+  if (doc.serialProduct !== undefined && (typeof doc.serialProduct !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(doc.serialProduct))) throw new ManifestError(source, 'serialProduct', 'must be a product id');
+  // Serial numbers belong to one product's counter: another product cannot take them.
+  if (typeof doc.serialProduct === 'string' && expected.product !== undefined && doc.serialProduct !== expected.product) {
+    throw new ManifestError(source, 'serialProduct', `the entries carry serial numbers of product ${doc.serialProduct}, not of ${expected.product}`);
+  }
+  const serials = new Set<string>();
   // Within the manifest, the issuing policy: no setup code and no setup ID twice.
   const seen = new IssuedSet();
   const identities = doc.units.map((raw: Record<string, unknown>, i: number): PoolIdentity => {
@@ -124,12 +137,21 @@ export function readPoolManifest(text: string, source = 'manifest', expected: { 
     const twice = issuedConflict({ setupCode, setupId: raw.setupId }, seen);
     if (twice) throw new ManifestError(source, `${where}.${twice}`, 'appears twice in the manifest');
     seen.add({ setupCode, setupId: raw.setupId });
-    return { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name };
+    const identity: PoolIdentity = { setupCode, setupId: raw.setupId, salt, verifier, payload: typeof raw.payload === 'string' ? raw.payload : undefined, name };
+    if ((raw.serial !== undefined) !== (doc.serialProduct !== undefined)) throw new ManifestError(source, `${where}.serial`, doc.serialProduct === undefined ? 'the manifest names no serialProduct' : 'missing: every entry of this batch has a serial number');
+    if (raw.serial !== undefined) {
+      if (typeof raw.serial !== 'string' || !SERIAL_TEXT.test(raw.serial)) throw new ManifestError(source, `${where}.serial`, 'must be a serial number (1 to 64 letters, digits, . _ / - or spaces)');
+      if (serials.has(raw.serial)) throw new ManifestError(source, `${where}.serial`, 'appears twice in the manifest');
+      serials.add(raw.serial);
+      identity.serial = raw.serial;
+    }
+    return identity;
   });
   return {
     runId: typeof doc.runId === 'string' ? doc.runId : undefined,
     createdAt: typeof doc.createdAt === 'string' ? doc.createdAt : undefined,
     category: typeof doc.category === 'number' ? doc.category : undefined,
+    ...(typeof doc.serialProduct === 'string' ? { serialProduct: doc.serialProduct } : {}),
     identities,
   };
 }

@@ -34,6 +34,8 @@ export interface UnitTask {
   nvsKey?: Uint8Array;
   /** Values row (custom-data mode). */
   row?: string[];
+  /** Its serial number (batches with serial numbers). */
+  serial?: string;
 }
 
 export interface UnitResult {

@@ -4,11 +4,13 @@
 // labels and the station manifest, and marks the journal complete. `--resume` replays the journal.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ensureDirSync, removeStaleTempFiles, writeFileAtomic, writeFileAtomicFrom } from '../fs/index.ts';
 import { BatchError, type BatchOutput } from './errors.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
-import { GENERATED_COLUMNS, masterConfigText, type BatchConfig, type BatchValues } from '../../shared/batch/custom-data.ts';
+import { GENERATED_COLUMNS, SERIAL_COLUMN, masterConfigText, type BatchConfig, type BatchValues } from '../../shared/batch/custom-data.ts';
+import { loadSerialScheme, serialSample } from './serials.ts';
 import { IdentityAllocator, IdentityExhaustedError, type IdentityKind } from '../../shared/batch/identities.ts';
 import {
   identityFromRecord,
@@ -68,6 +70,8 @@ export interface GenerateArgs {
   labelSize: string;
   payloadFlags: { ip: boolean; ble: boolean; wac: boolean };
   db?: string;
+  /** A product profile: issue serial numbers from its product's counter (in --db) by its scheme. */
+  serials?: string;
   jobs: number;
 }
 
@@ -202,6 +206,7 @@ async function execute(
   const random = pooledRandomBytes();
   const allocator = new IdentityAllocator({ isTaken, random });
   for (const r of identities.values()) allocator.adopt(r);
+  const serialFor = serialSource(settings, run, identities, ctx);
 
   const results = new Map<number, UnitResult>();
   for (const d of done.values()) results.set(d.index, { index: d.index, verifierHex: d.verifier, payload: d.payload });
@@ -231,12 +236,15 @@ async function execute(
           let rec = identities.get(index);
           if (!rec) {
             const identity = allocator.next(index);
+            const serial = serialFor(index);
+            if (serial !== undefined) identity.serial = serial;
             rec = identityRecord(identity, settings.keygen ? keyBytes(generateNvsKeys(random)) : undefined);
             identities.set(index, rec);
             fresh.push(rec);
           }
           const task: UnitTask = { index, name: nameOf(rec), setupCode: rec.setupCode, setupId: rec.setupId, salt: fromHex(rec.salt) };
           if (rec.nvsKey) task.nvsKey = fromHex(rec.nvsKey);
+          if (rec.serial !== undefined) task.serial = rec.serial;
           const row = rowOf(index);
           if (row) task.row = row;
           tasks.push(task);
@@ -305,7 +313,7 @@ async function execute(
   await writeFileAtomic(join(outdir, run.masters.config), masterConfig);
   files.push(run.masters.config);
   const valuesRows = function* () {
-    yield pythonCsvRow([...(header ?? []), ...GENERATED_COLUMNS]);
+    yield pythonCsvRow([...(header ?? []), ...GENERATED_COLUMNS, ...(settings.serial ? [SERIAL_COLUMN] : [])]);
     for (const { rec, result } of ordered()) {
       yield pythonCsvRow([...(rowOf(rec.index) ?? []), ...generatedFields(rec, { saltHex: rec.salt, verifierHex: result.verifierHex, payload: result.payload }, settings.productData)]);
     }
@@ -315,7 +323,7 @@ async function execute(
 
   let sheetInfo = '';
   if (plan.labelSpec && (settings.labels.mode === 'sheet' || settings.labels.mode === 'both')) {
-    const layouts: LabelLayout[] = Array.from(ordered(), ({ rec, result }) => result.layout ?? layoutLabel(plan.labelSpec!, { setupPayload: result.payload, setupCode: rec.setupCode }));
+    const layouts: LabelLayout[] = Array.from(ordered(), ({ rec, result }) => result.layout ?? layoutLabel(plan.labelSpec!, { setupPayload: result.payload, setupCode: rec.setupCode, ...serialSample(rec.serial) }));
     const sheetName = run.masters.labels!;
     await writeFileAtomic(join(outdir, sheetName), await renderSheet(layouts, settings.labels.paper), SECRET_MODE);
     files.push(sheetName);
@@ -324,7 +332,7 @@ async function execute(
 
   const manifestName = run.masters.manifest;
   const manifestUnits = function* () {
-    for (const { rec, result, name } of ordered()) yield { name, setupCode: rec.setupCode, setupId: rec.setupId, payload: result.payload, salt: rec.salt, verifier: result.verifierHex };
+    for (const { rec, result, name } of ordered()) yield { name, setupCode: rec.setupCode, setupId: rec.setupId, payload: result.payload, salt: rec.salt, verifier: result.verifierHex, serial: rec.serial };
   };
   await writeBatchManifest(join(outdir, manifestName), run, manifestUnits());
   files.push(manifestName);
@@ -337,6 +345,7 @@ async function execute(
   io.stdout(`HomeKit config data generated is added to file: ${shown(run.masters.config)}\n`);
   io.stdout(`HomeKit values data generated is added to file: ${shown(run.masters.values)}\n`);
   if (sheetInfo) io.stdout(`Label sheet (${settings.labels.paper}): ${shown(sheetInfo)}\n`);
+  if (settings.serial) io.stdout(`Serial numbers (${settings.serial.product}): ${identities.get(0)!.serial} … ${identities.get(settings.count - 1)!.serial}\n`);
   io.stdout(`Station manifest: ${shown(manifestName)}\n`);
   io.stdout(`Journal: ${shown(basename(journal.path))}\n`);
   if (pool) io.stdout(`Threads: coordinator built ${pool.counts.inline}, ${pool.workerCount} worker thread(s) built ${pool.counts.workers}\n`);
@@ -346,6 +355,21 @@ async function execute(
 
 /** A worker is useful from ~0.3 s into a run (boot + table copy): not for batches smaller than this. */
 const UNITS_PER_EXTRA_LANE = 200;
+
+/**
+ * Serial number of batch position `index`: the run's block, taken from the station database once
+ * (the first identity that needs one; a resumed run gets the same block back).
+ */
+function serialSource(settings: BatchSettings, run: JournalRunRecord, identities: Map<number, JournalIdentityRecord>, ctx: ExecuteContext): (index: number) => string | undefined {
+  const spec = settings.serial;
+  if (!spec) return () => undefined;
+  let block: string[] | undefined;
+  if (identities.size < settings.count && !ctx.registry) throw new BatchError('input', `this batch issues serial numbers of ${spec.product}: give the station database with --db`);
+  return (index) => {
+    block ??= ctx.registry!.reserveSerials(spec.product, spec.scheme, { runId: run.runId, count: settings.count, station: hostname(), date: new Date() });
+    return block[index];
+  };
+}
 
 function lanesFor(units: number, jobs: number): number {
   return Math.max(1, Math.min(jobs, 1 + Math.floor(units / UNITS_PER_EXTRA_LANE)));
@@ -384,6 +408,7 @@ function settingsFromArgs(args: GenerateArgs, io: BatchOutput): BatchSettings {
   if (args.conf !== undefined) settings.config = { file: args.conf, text: readTextInput(args.conf, io.cwd, 'config file') };
   if (args.values !== undefined) settings.values = { file: args.values, text: readTextInput(args.values, io.cwd, 'values file') };
   if (args.keyfile !== undefined) settings.keyfile = { path: args.keyfile, sha256: loadKeyFile(args.keyfile, io.cwd).sha256 };
+  if (args.serials !== undefined) settings.serial = loadSerialScheme(args.serials, io.cwd, args.category);
   return settings;
 }
 
@@ -395,6 +420,8 @@ function makePlan(settings: BatchSettings, cwd: string, fresh: boolean): Plan {
     if (values) settings.count = values.rows.length;
     const spec: BatchUnitSpec = { category: settings.category, payloadFlags: settings.payloadFlags, size: settings.size, version: settings.version };
     if (settings.productData !== undefined) spec.productData = settings.productData;
+    if (settings.serial) spec.serialNvs = settings.serial.scheme.nvs;
+    if (config && settings.serial) checkConfigLeavesSerial(config, settings.serial.scheme.nvs);
     if (config) {
       spec.configLines = config.lines;
       spec.declaresHapSetup = config.declaresHapSetup;
@@ -415,13 +442,24 @@ function makePlan(settings: BatchSettings, cwd: string, fresh: boolean): Plan {
       plan.keys = keys;
     }
     if (settings.labels.mode !== 'none') {
-      plan.labelSpec = batchLabelSpec(settings.labels.size);
-      if (fresh) checkBatchLabels(plan.labelSpec, settings.labels.mode === 'single' ? undefined : settings.labels.paper, settings.productData !== undefined);
+      plan.labelSpec = batchLabelSpec(settings.labels.size, settings.serial?.scheme);
+      if (fresh) checkBatchLabels(plan.labelSpec, settings.labels.mode === 'single' ? undefined : settings.labels.paper, settings.productData !== undefined, settings.serial?.scheme);
     }
     return plan;
   } catch (err) {
     if (err instanceof BatchInputError) throw new BatchError('input', err.message);
     throw err;
+  }
+}
+
+/** The config may not write the serial number (the batch writes it): refused naming its line. */
+function checkConfigLeavesSerial(config: BatchConfig, at: { namespace: string; key: string }): void {
+  let namespace: string | undefined;
+  for (const l of config.lines) {
+    if (l.type === 'namespace') namespace = l.key;
+    else if (namespace === at.namespace && l.key === at.key) {
+      throw new BatchError('input', `${config.file}, line ${l.line}: \`${l.key}\` in namespace \`${namespace}\` is the serial number the batch writes (--serials): remove it`);
+    }
   }
 }
 

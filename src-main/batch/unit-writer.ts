@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildUnit } from '../../shared/batch/unit.ts';
+import { serialLabelText } from '../../shared/station/serial.ts';
 import { precomputeSrpTable } from '../../shared/homekit/srp.ts';
 import { adoptSerializedSrpTable } from './srp-table-cache.ts';
 import { buildKeysPartition } from '../../shared/nvs/keys.ts';
@@ -48,7 +49,7 @@ export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
       stage.file = '';
     };
     const keys = task.nvsKey ? { encryptionKey: task.nvsKey.slice(0, 32), tweakKey: task.nvsKey.slice(32, 64) } : cfg.keys;
-    const identity = { index: task.index, setupCode: task.setupCode, setupId: task.setupId, salt: task.salt };
+    const identity = { index: task.index, setupCode: task.setupCode, setupId: task.setupId, salt: task.salt, ...(task.serial !== undefined ? { serial: task.serial } : {}) };
     const encryptImage = keys ? (encryptNvsImage ??= (await import('../../shared/nvs/encryption.ts')).encryptNvsImage) : undefined;
     const built = buildUnit(cfg.spec, identity, task.row, { readFile, ...(encryptImage ? { encrypt: (image: Uint8Array) => encryptImage(image, keys!) } : {}) });
     const out = cfg.outdir;
@@ -59,7 +60,7 @@ export async function createUnitWriter(cfg: WorkerInit): Promise<UnitWriter> {
     const result: UnitResult = { index: task.index, verifierHex: built.verifierHex, payload: built.payload };
     if (labels) {
       const spec = cfg.singleLabels?.spec ?? cfg.sheetLayouts!;
-      const layout: LabelLayout = labels.layoutLabel(spec, { setupPayload: built.payload, setupCode: task.setupCode });
+      const layout: LabelLayout = labels.layoutLabel(spec, { setupPayload: built.payload, setupCode: task.setupCode, ...(task.serial !== undefined ? { serial: serialLabelText(task.serial) } : {}) });
       if (cfg.singleLabels) {
         const file = join(out, 'labels', `${task.name}.${cfg.singleLabels.format}`);
         const data = labels.renderLabelPdf

@@ -15,7 +15,7 @@ export const USAGE = `usage: factory-station batch [-h] [--conf CONFIG_FILE] [--
                             [--keygen {true,false}] [--encrypt {true,false}] [--keyfile KEYFILE]
                             [--labels {sheet,single,both,none}] [--label-format {pdf,svg}]
                             [--paper {A4,Letter}] [--label-size SIZE] [--flags FLAGS]
-                            [--db DB_FILE] [--jobs N] [--resume]
+                            [--db DB_FILE] [--serials PROFILE] [--jobs N] [--resume]
 `;
 
 export const HELP = `${USAGE}
@@ -59,6 +59,9 @@ station additions:
   --flags FLAGS         transports announced in the QR payload, comma-separated from ip, ble,
                         wac (default: ip,wac, as hk_mfg_gen.py)
   --db DB_FILE          station database: never issue a setup code or setup ID it already holds
+  --serials PROFILE     issue serial numbers by this product profile's "serial" scheme, a block
+                        of its product's counter taken from --db (needed): into each accessory's
+                        NVS, .txt, label, the values master (serial_number) and the manifest
   --jobs N              threads building accessories, the main one included (default: number of CPUs)
   --resume              continue the unfinished run in --outdir (settings come from its journal)
 
@@ -72,6 +75,7 @@ contain setup codes: keep them secret.
 examples:
   factory-station batch --prefix Fan --count 1000 --cid 3 --size 0x3000 --outdir batch-out
   factory-station batch --conf examples/fan/batch-config.csv --values examples/fan/batch-values.csv --fileid serial_no --prefix Fan --cid 3 --size 0x6000 --outdir fans
+  factory-station batch --prefix Fan --count 100 --cid 3 --size 0x6000 --db station.db --serials examples/fan/profile.json --outdir numbered
 
 exit status:
     0  done
@@ -100,7 +104,7 @@ export const BATCH_DEF: CommandDef = {
     outdir: S('output folder'), cid: S('category'), count: S('number of accessories'),
     'product-data': S('16 hex digits', { aliases: ['product_data'] }), size: S('NVS partition size'), version: S('NVS format version'),
     keygen: S('true|false'), encrypt: S('true|false'), keyfile: S('keys file'), labels: S('label output'), 'label-format': S('pdf|svg'),
-    paper: S('A4|Letter'), 'label-size': S('label size'), flags: S('payload transports'), db: S('station database'), jobs: S('threads'),
+    paper: S('A4|Letter'), 'label-size': S('label size'), flags: S('payload transports'), db: S('station database'), serials: S('product profile whose serial numbers to issue'), jobs: S('threads'),
     resume: { type: 'boolean', help: 'continue a run' },
   },
   examples: [],
@@ -150,6 +154,7 @@ export function parseBatchArgs(argv: readonly string[]): BatchArgs {
     if (v.values === undefined) throw usageError('--values is needed as --conf given');
   }
   if (v.size === undefined) throw usageError(MANDATORY);
+  if (v.serials !== undefined && v.db === undefined) throw usageError('--serials needs --db: serial numbers come from the product\'s counter in the station database');
   if (cid < 1 || cid > 255) throw new CliError(`--cid ${cid}: the accessory category identifier must be between 1 and 255`, 1);
   const prefixProblem = fileNamePartProblem(v.prefix);
   if (prefixProblem) throw new CliError(`--prefix ${JSON.stringify(v.prefix)}: ${prefixProblem}`, 1);
@@ -186,6 +191,7 @@ export function parseBatchArgs(argv: readonly string[]): BatchArgs {
   if (v['product-data'] !== undefined) args.productData = v['product-data'];
   if (v.keyfile !== undefined) args.keyfile = v.keyfile;
   if (v.db !== undefined) args.db = v.db;
+  if (v.serials !== undefined) args.serials = v.serials;
   return { mode: 'generate', ...args };
 }
 

@@ -12,7 +12,10 @@ export interface PoolImportOutcome {
 }
 
 export function addManifestToPool(db: ProductionDb, productId: string, manifest: PoolManifest, source: string): PoolImportOutcome {
-  const { added, skipped } = db.importPool(productId, manifest.identities);
+  if (manifest.serialProduct !== undefined && manifest.serialProduct !== productId) {
+    throw new ManifestError(source, 'serialProduct', `the entries carry serial numbers of product ${manifest.serialProduct}, not of ${productId}`);
+  }
+  const { added, skipped } = db.importPool(productId, manifest.identities, manifest.runId);
   if (added === 0 && skipped.length > 0) {
     throw new ManifestError(source, 'units', 'every identity in it was already issued for this product (imported before?): nothing imported');
   }
@@ -20,6 +23,7 @@ export function addManifestToPool(db: ProductionDb, productId: string, manifest:
     added,
     skipped: skipped.map(({ index, conflict }) => {
       const name = poolEntryName(index, manifest.identities[index]!.setupId);
+      if (conflict === 'serial') return `${name}: serial number ${manifest.identities[index]!.serial} already issued`;
       return conflict === 'setupId' ? `${name}: setup ID already issued` : name;
     }),
   };
