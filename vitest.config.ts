@@ -9,6 +9,7 @@ const SLOW = [
   'test/station/crash-safety.test.ts',
   'test/station/replug-faults.test.ts',
   'test/station/provision-50.test.ts',
+  'test/station/serials-2000.test.ts',
   'test/homekit/pair-setup.test.ts',
   'test/flash/faults.test.ts',
   'test/batch/batch-200.test.ts',
