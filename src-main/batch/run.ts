@@ -4,13 +4,12 @@
 // labels and the station manifest, and marks the journal complete. `--resume` replays the journal.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ensureDirSync, removeStaleTempFiles, writeFileAtomic, writeFileAtomicFrom } from '../fs/index.ts';
 import { BatchError, type BatchOutput } from './errors.ts';
 import { BatchInputError } from '../../shared/batch/errors.ts';
 import { GENERATED_COLUMNS, SERIAL_COLUMN, masterConfigText, type BatchConfig, type BatchValues } from '../../shared/batch/custom-data.ts';
-import { loadSerialScheme, serialSample } from './serials.ts';
+import { checkConfigLeavesSerial, loadSerialScheme, serialSample, serialSource } from './serials.ts';
 import { IdentityAllocator, IdentityExhaustedError, type IdentityKind } from '../../shared/batch/identities.ts';
 import {
   identityFromRecord,
@@ -206,7 +205,7 @@ async function execute(
   const random = pooledRandomBytes();
   const allocator = new IdentityAllocator({ isTaken, random });
   for (const r of identities.values()) allocator.adopt(r);
-  const serialFor = serialSource(settings, run, identities, ctx);
+  const serialFor = serialSource(settings, run.runId, identities.size, ctx.registry);
 
   const results = new Map<number, UnitResult>();
   for (const d of done.values()) results.set(d.index, { index: d.index, verifierHex: d.verifier, payload: d.payload });
@@ -356,21 +355,6 @@ async function execute(
 /** A worker is useful from ~0.3 s into a run (boot + table copy): not for batches smaller than this. */
 const UNITS_PER_EXTRA_LANE = 200;
 
-/**
- * Serial number of batch position `index`: the run's block, taken from the station database once
- * (the first identity that needs one; a resumed run gets the same block back).
- */
-function serialSource(settings: BatchSettings, run: JournalRunRecord, identities: Map<number, JournalIdentityRecord>, ctx: ExecuteContext): (index: number) => string | undefined {
-  const spec = settings.serial;
-  if (!spec) return () => undefined;
-  let block: string[] | undefined;
-  if (identities.size < settings.count && !ctx.registry) throw new BatchError('input', `this batch issues serial numbers of ${spec.product}: give the station database with --db`);
-  return (index) => {
-    block ??= ctx.registry!.reserveSerials(spec.product, spec.scheme, { runId: run.runId, count: settings.count, station: hostname(), date: new Date() });
-    return block[index];
-  };
-}
-
 function lanesFor(units: number, jobs: number): number {
   return Math.max(1, Math.min(jobs, 1 + Math.floor(units / UNITS_PER_EXTRA_LANE)));
 }
@@ -449,17 +433,6 @@ function makePlan(settings: BatchSettings, cwd: string, fresh: boolean): Plan {
   } catch (err) {
     if (err instanceof BatchInputError) throw new BatchError('input', err.message);
     throw err;
-  }
-}
-
-/** The config may not write the serial number (the batch writes it): refused naming its line. */
-function checkConfigLeavesSerial(config: BatchConfig, at: { namespace: string; key: string }): void {
-  let namespace: string | undefined;
-  for (const l of config.lines) {
-    if (l.type === 'namespace') namespace = l.key;
-    else if (namespace === at.namespace && l.key === at.key) {
-      throw new BatchError('input', `${config.file}, line ${l.line}: \`${l.key}\` in namespace \`${namespace}\` is the serial number the batch writes (--serials): remove it`);
-    }
   }
 }
 

@@ -5,7 +5,10 @@ import { BatchError } from './errors.ts';
 import { readTextInput } from './inputs.ts';
 import { ProfileError, validateProfile } from '../../shared/station/profile.ts';
 import { serialLabelText, usesCounter } from '../../shared/station/serial.ts';
+import { hostname } from 'node:os';
 import type { BatchSettings } from '../../shared/batch/journal.ts';
+import type { BatchConfig } from '../../shared/batch/custom-data.ts';
+import type { IdentityRegistry } from './manifest.ts';
 
 /** Reads `--serials PROFILE`: its serial scheme, for a product of the batch's category. */
 export function loadSerialScheme(path: string, cwd: string, category: number): NonNullable<BatchSettings['serial']> {
@@ -32,4 +35,30 @@ export function loadSerialScheme(path: string, cwd: string, category: number): N
 /** Label data for a serial number (none without one). */
 export function serialSample(serial: string | undefined): { serial?: string } {
   return serial === undefined ? {} : { serial: serialLabelText(serial) };
+}
+
+/**
+ * Serial number of batch position `index`: the run's block, taken from the station database once
+ * (the first identity that needs one; a resumed run gets the same block back).
+ */
+export function serialSource(settings: BatchSettings, runId: string, journaled: number, registry: IdentityRegistry | undefined): (index: number) => string | undefined {
+  const spec = settings.serial;
+  if (!spec) return () => undefined;
+  let block: string[] | undefined;
+  if (journaled < settings.count && !registry) throw new BatchError('input', `this batch issues serial numbers of ${spec.product}: give the station database with --db`);
+  return (index) => {
+    block ??= registry!.reserveSerials(spec.product, spec.scheme, { runId, count: settings.count, station: hostname(), date: new Date() });
+    return block[index];
+  };
+}
+
+/** The config may not write the serial number (the batch writes it): refused naming its line. */
+export function checkConfigLeavesSerial(config: BatchConfig, at: { namespace: string; key: string }): void {
+  let namespace: string | undefined;
+  for (const l of config.lines) {
+    if (l.type === 'namespace') namespace = l.key;
+    else if (namespace === at.namespace && l.key === at.key) {
+      throw new BatchError('input', `${config.file}, line ${l.line}: \`${l.key}\` in namespace \`${namespace}\` is the serial number the batch writes (--serials): remove it`);
+    }
+  }
 }
