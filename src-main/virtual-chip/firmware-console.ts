@@ -72,7 +72,8 @@ export function parseFirmwareModel(value: unknown): FirmwareModel {
 export function flashBootText(board: BoardView): string {
   const { profile, flash } = board;
   const at = profile.bootloaderOffset;
-  if (flash[at] !== 0xe9) {
+  // Pre-flashed firmware brings its own bootloader; otherwise the ROM needs one on the flash.
+  if (!board.firmware && flash[at] !== 0xe9) {
     const word = (flash[at]! | (flash[at + 1]! << 8) | (flash[at + 2]! << 16) | (flash[at + 3]! << 24)) >>> 0;
     // A real ROM repeats this until the watchdog resets it; three lines make the point.
     return `invalid header: 0x${word.toString(16).padStart(8, '0')}\r\n`.repeat(3);

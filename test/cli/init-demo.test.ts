@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
+import { CHIP_IDS } from '../../shared/chips.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-init-'));
 
@@ -37,17 +38,19 @@ describe('factory-station init', () => {
 });
 
 describe('factory-station demo', () => {
-  it('runs batch → pool → 3 boards (one fault, retried) → labels → history → export, exit 0 with a summary', async () => {
+  it('runs batch → pool → a board of every chip (a flash fault and a panicking firmware, retried) → labels → history → export, exit 0 with a summary', async () => {
     const dir = tmp();
     const io = memoryIO(dir);
     expect(await main(['demo', 'try', '--fast'], io), io.err).toBe(0);
-    expect(io.out).toContain('Summary: 3 of 3 boards provisioned from the pool (7 identities left), 1 flash fault caught and retried with the same identity.');
-    expect(io.out).toMatch(/slot 2 \(esp32s3\): failed at verify/);
+    expect(io.out).toContain('Summary: 5 of 5 boards provisioned from the pool (5 identities left); 1 flash fault and 1 crashing firmware caught, each retried with the same identity.');
+    expect(io.out).toMatch(/slot 2 \(esp32s2\): failed at verify/);
+    expect(io.out).toMatch(/slot 4 \(esp32c3\): failed at boot-check: Boot check: the firmware printed "Guru Meditation Error/);
+    for (const chip of CHIP_IDS) expect(io.out).toMatch(new RegExp(`slot \\d \\(${chip}\\): done — setup ID [0-9A-Z]{4}, serial LAMP-\\d{4}-0000[1-5],`));
     const labels = readdirSync(join(dir, 'try/labels')).filter((f) => f.endsWith('.pdf'));
-    expect(labels).toHaveLength(3);
+    expect(labels).toHaveLength(5);
     for (const l of labels) expect(io.out).toContain(`labels/${l}`);
     expect(statSync(join(dir, 'try/manifest.csv')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'try/manifest.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(readFileSync(join(dir, 'try/manifest.csv'), 'utf8').trim().split('\n')).toHaveLength(6);
     expect(existsSync(join(dir, 'try/station.db'))).toBe(true);
     // the narration never shows a setup code
     const codes = readFileSync(join(dir, 'try/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[4]!);

@@ -1,16 +1,19 @@
 // `factory-station demo [DIR]`: the whole flow without hardware, narrated for a newcomer, in a
-// scratch folder it names: a starter product → an offline batch of identities → the batch imported
-// as the station's pool → three virtual boards provisioned in parallel (one with an injected flash
-// fault, then retried with the same identity) → their labels → the history → the manifest export.
-// Every step is the real code the station and the CLI run; only the boards are virtual.
-import { mkdtempSync, readdirSync } from 'node:fs';
+// scratch folder it names: a starter product (given serial numbers and a boot check) → an offline
+// batch of numbered identities → the batch imported as the station's pool → one virtual board of
+// every chip the station supports, provisioned in parallel (one with an injected flash fault, one
+// whose firmware panics at start-up: both caught, then retried with the same identity) → their
+// labels → the history → the manifest export. Every step is the real code the station and the CLI
+// run; only the boards are virtual (their firmware is the virtual chip's pre-flashed model, which
+// reads the factory NVS the station wrote and prints it).
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ensureDirSync } from '../../fs/index.ts';
+import { ensureDirSync, writeFileAtomic } from '../../fs/index.ts';
 import { ProductionDb } from '../../station/db.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../../station/station.ts';
-import { CHIP_KINDS, VirtualChipRegistry, type VirtualChipKind } from '../../virtual-chip/index.ts';
+import { CHIP_KINDS, VirtualChipRegistry, type FirmwareModel } from '../../virtual-chip/index.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
 import { CliError, memoryIO, type CliIO } from '../io.ts';
 import { VERSION } from '../version.ts';
@@ -25,6 +28,14 @@ the start and the end: the product, the batch, the database, the labels and the 
   options: { fast: { type: 'boolean', help: 'virtual boards without line timing (default: at the speed of a 921 600 baud link)' } },
   examples: ['factory-station demo', 'factory-station demo ./try-it --fast'],
   exitCodes: COMMON_EXIT_CODES,
+};
+
+/** The firmware the demo boards come with (pre-flashed): it reads its factory NVS and prints it. */
+const FIRMWARE: FirmwareModel = { kind: 'homekit', name: 'Demo Lamp', version: '1.0' };
+/** What the demo adds to the starter profile (docs/profile.md: serial, bootCheck). */
+const ADDED = {
+  serial: { format: 'LAMP-{yy}{ww}-{counter}', digits: 5, nvs: { namespace: 'app', key: 'serial' } },
+  bootCheck: { require: ['app_main: Demo Lamp 1.0'], setupId: true, serial: true },
 };
 
 type Step = (argv: string[], io: CliIO) => Promise<number>;
@@ -50,22 +61,30 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   say('1. A product. `factory-station init` writes a starter profile, partition table and custom data:');
   await verb(() => import('./init.ts'), ['product', '--name', 'Demo Lamp', '--category', 'lighting'], dir);
-  say(`   ${at(join(dir, 'product/profile.json'))} (category 5, lighting; any ESP32 chip)\n`);
+  const profilePath = join(dir, 'product/profile.json');
+  const profile = { ...(JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>), ...ADDED };
+  await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
+  say(`   ${at(profilePath)} (category 5, lighting; any ESP32 chip), to which the demo adds serial numbers`);
+  say(`   (${ADDED.serial.format}, written into the factory NVS as app/serial) and a boot check: after the flash the`);
+  say('   firmware must print "app_main: Demo Lamp 1.0", the setup ID and the serial number it read.\n');
 
-  say('2. Identities made offline. `factory-station batch` creates 10 (codes, IDs, salts, verifiers):');
-  await verb(() => import('./batch.ts'), ['--count', '10', '--prefix', 'Lamp', '--cid', '5', '--size', '0x6000', '--outdir', 'batch', '--labels', 'none'], dir);
+  say('2. Identities made offline. `factory-station batch` creates 10 (codes, IDs, salts, verifiers) with their');
+  say('   serial numbers, a block of the product\'s counter in the station database (created now):');
+  const dbPath = join(dir, 'station.db');
+  withDb(dbPath, () => undefined);
+  await verb(() => import('./batch.ts'), ['--count', '10', '--prefix', 'Lamp', '--cid', '5', '--size', '0x6000', '--outdir', 'batch', '--labels', 'none', '--db', 'station.db', '--serials', 'product/profile.json'], dir);
   const manifest = readdirSync(join(dir, 'batch')).find((f) => f.startsWith('homekit_manifest_'));
   if (!manifest) throw new CliError('demo: the batch wrote no manifest', 1);
   say(`   the manifest for the station: ${at(join(dir, 'batch', manifest))}\n`);
 
   say('3. The station takes them as its pool. `factory-station pool import` recomputes every verifier first:');
-  const dbPath = join(dir, 'station.db');
   const imported = await verb(() => import('./pool.ts'), ['import', '--profile', 'product/profile.json', '--db', 'station.db', join('batch', manifest)], dir);
   say(`   ${imported.trim().split('\n').at(-1)}\n`);
 
-  const outcomes = await provisionThree(dir, dbPath, values.fast === true, say);
+  const { outcomes, caught } = await provisionBench(dir, dbPath, values.fast === true, say);
   say('');
-  say('5. The history (`factory-station history`) — setup codes are never shown, only on labels and in exports:');
+  say('5. The history (`factory-station history`) — setup codes are never shown, only on labels and in exports')
+  say('   (`history --attempts --failed --boot-log` shows what the crashing firmware printed):');
   const history = await verb(() => import('./history.ts'), ['--db', 'station.db'], dir);
   say(history.trimEnd().split('\n').map((l) => `   ${l}`).join('\n'));
   say('');
@@ -75,9 +94,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   const left = withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
   const done = outcomes.filter((o) => o.kind === 'done').length;
-  say(`Summary: ${done} of 3 boards provisioned from the pool (${left} identities left), 1 flash fault caught and retried with the same identity.`);
+  say(`Summary: ${done} of ${outcomes.length} boards provisioned from the pool (${left} identities left); ${caught.join(' and ')} caught, each retried with the same identity.`);
   say(`Everything is in ${dir}. Next: \`npm run preview\` shows the operator screen, README.md explains the rest.`);
-  return done === 3 ? 0 : 1;
+  return done === outcomes.length ? 0 : 1;
 }
 
 function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
@@ -89,35 +108,44 @@ function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
   }
 }
 
-async function provisionThree(dir: string, dbPath: string, fast: boolean, say: (t: string) => void): Promise<ProvisionOutcome[]> {
-  say('4. Three boards on the bench, provisioned in parallel with pool identities. Board 2 gets a flash fault:');
+async function provisionBench(dir: string, dbPath: string, fast: boolean, say: (t: string) => void): Promise<{ outcomes: ProvisionOutcome[]; caught: string[] }> {
+  say(`4. One board of every chip the station supports (${CHIP_KINDS.join(', ')}), provisioned in parallel with pool`);
+  say('   identities. Board 2 gets a flash fault; board 4 runs firmware that panics at start-up:');
   const registry = new VirtualChipRegistry();
-  const kinds: VirtualChipKind[] = CHIP_KINDS.slice(0, 3);
-  const ports = kinds.map((k, i) => `virtual:${k}-${i + 1}`);
-  kinds.forEach((kind, i) => registry.create(ports[i]!, { chip: kind, pacing: !fast }));
+  const ports = CHIP_KINDS.map((k, i) => `virtual:${k}-${i + 1}`);
+  CHIP_KINDS.forEach((kind, i) => registry.create(ports[i]!, { chip: kind, pacing: !fast, firmware: FIRMWARE }));
   registry.get(ports[1]!)!.injectFault({ kind: 'corrupt-write' });
+  registry.get(ports[3]!)!.firmware = { kind: 'panic', name: 'Demo Lamp', version: '1.0' };
   const station = new Station({
     dbPath, profile: await loadProfile(join(dir, 'product/profile.json')), labelDir: join(dir, 'labels'), stationName: 'demo', operator: 'demo',
     virtualRegistry: registry, usePool: true, labelCompletes: 'done', slotOf: (port) => ports.indexOf(port) + 1,
   });
   try {
-    const first = await Promise.all(ports.map((p) => station.provisionNext(p)));
-    first.forEach((o, i) => say(`   slot ${i + 1} (${kinds[i]}): ${describe(o, dir)}`));
-    const failed = first.findIndex((o) => o.kind === 'failed');
-    if (failed >= 0) {
-      registry.get(ports[failed]!)!.clearFaults();
-      say(`   slot ${failed + 1}: the operator presses Retry — the unit keeps the identity it was given:`);
-      first[failed] = await station.retry(ports[failed]!);
-      say(`   slot ${failed + 1} (${kinds[failed]}): ${describe(first[failed]!, dir)}`);
+    const outcomes = await Promise.all(ports.map((p) => station.provisionNext(p)));
+    outcomes.forEach((o, i) => say(`   slot ${i + 1} (${CHIP_KINDS[i]}): ${describe(o, dir)}`));
+    const caught: string[] = [];
+    for (const [i, o] of outcomes.entries()) {
+      if (o.kind !== 'failed') continue;
+      const chip = registry.get(ports[i]!)!;
+      caught.push(o.stage === 'boot-check' ? '1 crashing firmware' : `1 ${o.stage === 'verify' ? 'flash fault' : 'failure'}`);
+      if (o.stage === 'boot-check') {
+        chip.firmware = FIRMWARE;
+        say(`   slot ${i + 1}: the engineer swaps in good firmware; the operator presses Retry — the unit keeps its identity:`);
+      } else {
+        chip.clearFaults();
+        say(`   slot ${i + 1}: the operator presses Retry — the unit keeps the identity it was given:`);
+      }
+      outcomes[i] = await station.retry(ports[i]!);
+      say(`   slot ${i + 1} (${CHIP_KINDS[i]}): ${describe(outcomes[i]!, dir)}`);
     }
-    return first;
+    return { outcomes, caught };
   } finally {
     station.close();
   }
 }
 
 function describe(o: ProvisionOutcome, dir: string): string {
-  if (o.kind === 'done') return `done — setup ID ${o.result.unit.setupId}, unit ${o.result.unit.id}, label ${relative(dir, o.result.labelPdfPath ?? '')}`;
+  if (o.kind === 'done') return `done — setup ID ${o.result.unit.setupId}, serial ${o.result.unit.serial}, unit ${o.result.unit.id}, label ${relative(dir, o.result.labelPdfPath ?? '')}`;
   if (o.kind === 'failed') return `failed at ${o.stage}: ${o.message} Next: ${o.nextStep}`;
   return `asks before re-flashing unit ${o.unitId}`;
 }
