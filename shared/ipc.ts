@@ -49,9 +49,10 @@ export function invokeChannel(method: StationMethod): string {
 // ------------------------------------------------------------------ data shapes
 
 export type DemoChipKind = StationChip;
-export type DemoFault = 'corrupt-write' | 'unplug' | 'stall' | 'no-download-mode';
+/** Faults of the next run; the firmware ones make the unit's next start-up panic / print nothing (its boot check fails). */
+export type DemoFault = 'corrupt-write' | 'unplug' | 'stall' | 'no-download-mode' | 'firmware-panic' | 'firmware-silent';
 export const DEMO_CHIPS: readonly DemoChipKind[] = CHIP_IDS;
-export const DEMO_FAULTS: readonly DemoFault[] = ['corrupt-write', 'unplug', 'stall', 'no-download-mode'];
+export const DEMO_FAULTS: readonly DemoFault[] = ['corrupt-write', 'unplug', 'stall', 'no-download-mode', 'firmware-panic', 'firmware-silent'];
 
 /** A bench slot as the engineer configures it (Settings → Bench slots). */
 export interface SlotConfig {

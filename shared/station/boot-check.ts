@@ -8,8 +8,21 @@
 // A pattern is plain text (found anywhere in a line, case-sensitive) or `{ "regex": "…" }`
 // (JavaScript syntax, optional "flags": "i"). Lines are matched without ESP-IDF's colour codes.
 
-export type TextPattern = { text: string } | { regex: string; flags?: string };
+/** A pattern as the profile writes it: plain text, or a regular expression. */
+export type TextPattern = string | { regex: string; flags?: string };
 
+/** The profile's `bootCheck`, as written (validated; defaults applied by resolveBootCheck). */
+export interface BootCheckProfile {
+  timeoutSeconds?: number;
+  baud?: number;
+  require?: TextPattern[];
+  forbid?: TextPattern[];
+  setupId?: boolean | { regex: string; flags?: string };
+  serial?: boolean | { regex: string; flags?: string };
+  settleSeconds?: number;
+}
+
+/** What the check runs with: the profile's part with every default filled in. */
 export interface BootCheckSettings {
   /** Listen this long for the required lines (seconds). */
   timeoutSeconds: number;
@@ -52,8 +65,25 @@ export const BOOT_LOG_LIMIT = 8000;
 
 type Fail = (path: string, detail: string) => never;
 
-/** Checks the profile's `bootCheck` (paths as `bootCheck.require[1].regex`). */
-export function validateBootCheck(v: unknown, fail: Fail, serialKey: string | undefined): BootCheckSettings {
+/** The settings a check runs with: the profile's `bootCheck` with its defaults (`serialKey`: the scheme's NVS key). */
+export function resolveBootCheck(p: BootCheckProfile, serialKey: string | undefined): BootCheckSettings {
+  const capture = (v: BootCheckProfile['setupId'], def: TextPattern): TextPattern | undefined => (v === true ? def : v === false || v === undefined ? undefined : v);
+  const out: BootCheckSettings = {
+    timeoutSeconds: p.timeoutSeconds ?? 10,
+    baud: p.baud ?? 115200,
+    require: p.require ?? [],
+    forbid: p.forbid ?? [...DEFAULT_FORBIDDEN],
+    settleSeconds: p.settleSeconds ?? 0,
+  };
+  const setupId = capture(p.setupId, DEFAULT_SETUP_ID_PATTERN);
+  if (setupId) out.setupId = setupId;
+  const serial = capture(p.serial, serialKey === undefined ? DEFAULT_SERIAL_PATTERN : defaultSerialPattern(serialKey));
+  if (serial) out.serial = serial;
+  return out;
+}
+
+/** Checks the profile's `bootCheck` (paths as `bootCheck.require[1].regex`); keeps it as written. */
+export function validateBootCheck(v: unknown, fail: Fail, serialKey: string | undefined): BootCheckProfile {
   const o = object(v, 'bootCheck', fail);
   for (const k of Object.keys(o)) if (!(BOOT_CHECK_FIELDS as readonly string[]).includes(k)) fail(`bootCheck.${k}`, `unknown field (allowed: ${BOOT_CHECK_FIELDS.join(', ')})`);
   const num = (key: string, def: number, min: number, max: number): number => {
@@ -62,29 +92,30 @@ export function validateBootCheck(v: unknown, fail: Fail, serialKey: string | un
   };
   const baud = o.baud ?? 115200;
   if (!(BAUDS as readonly unknown[]).includes(baud)) fail('bootCheck.baud', `must be one of ${BAUDS.join(', ')}`);
-  const list = (key: string, def: readonly string[]): TextPattern[] => {
-    const x = o[key] ?? def;
+  const list = (key: 'require' | 'forbid'): TextPattern[] | undefined => {
+    const x = o[key];
+    if (x === undefined) return undefined;
     if (!Array.isArray(x) || x.length > 50) fail(`bootCheck.${key}`, 'must be a list (at most 50) of texts or { "regex": "…" }');
     return (x as unknown[]).map((p, i) => pattern(p, `bootCheck.${key}[${i}]`, fail, false));
   };
-  const capture = (key: 'setupId' | 'serial', def: TextPattern): TextPattern | undefined => {
+  const capture = (key: 'setupId' | 'serial'): BootCheckProfile['setupId'] => {
     const x = o[key];
-    if (x === undefined || x === false) return undefined;
-    if (x === true) return def;
-    return pattern(x, `bootCheck.${key}`, fail, true);
+    if (x === undefined || typeof x === 'boolean') return x;
+    return pattern(x, `bootCheck.${key}`, fail, true) as { regex: string; flags?: string };
   };
-  const out: BootCheckSettings = {
-    timeoutSeconds: num('timeoutSeconds', 10, 0.1, 120),
-    baud: baud as number,
-    require: list('require', []),
-    forbid: list('forbid', DEFAULT_FORBIDDEN),
-    settleSeconds: num('settleSeconds', 0, 0, 30),
-  };
-  const setupId = capture('setupId', DEFAULT_SETUP_ID_PATTERN);
-  if (setupId) out.setupId = setupId;
-  const serial = capture('serial', serialKey === undefined ? DEFAULT_SERIAL_PATTERN : defaultSerialPattern(serialKey));
+  const out: BootCheckProfile = {};
+  if (o.timeoutSeconds !== undefined) out.timeoutSeconds = num('timeoutSeconds', 10, 0.1, 120);
+  if (o.baud !== undefined) out.baud = baud as number;
+  const require = list('require');
+  if (require) out.require = require;
+  const forbid = list('forbid');
+  if (forbid) out.forbid = forbid;
+  const setupId = capture('setupId');
+  if (setupId !== undefined) out.setupId = setupId;
+  const serial = capture('serial');
   if (serial && serialKey === undefined) fail('bootCheck.serial', 'needs a serial number scheme ("serial" in the profile)');
-  if (serial) out.serial = serial;
+  if (serial !== undefined) out.serial = serial;
+  if (o.settleSeconds !== undefined) out.settleSeconds = num('settleSeconds', 0, 0, 30);
   return out;
 }
 
@@ -94,7 +125,7 @@ function object(v: unknown, path: string, fail: Fail): Record<string, unknown> {
 
 function pattern(v: unknown, path: string, fail: Fail, needsCapture: boolean): TextPattern {
   if (typeof v === 'string' && !needsCapture) {
-    return v.length > 0 && v.length <= 200 ? { text: v } : fail(path, 'must be a text of 1 to 200 characters');
+    return v.length > 0 && v.length <= 200 ? v : fail(path, 'must be a text of 1 to 200 characters');
   }
   const o = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(path, needsCapture ? 'must be true or { "regex": "… (capture) …" }' : 'must be a text or { "regex": "…" }');
   for (const k of Object.keys(o)) if (k !== 'regex' && k !== 'flags') fail(`${path}.${k}`, 'unknown field (allowed: regex, flags)');
@@ -111,13 +142,13 @@ function pattern(v: unknown, path: string, fail: Fail, needsCapture: boolean): T
 }
 
 function compile(p: TextPattern): (line: string) => RegExpExecArray | boolean {
-  if ('text' in p) return (line) => line.includes(p.text);
+  if (typeof p === 'string') return (line) => line.includes(p);
   const re = new RegExp(p.regex, p.flags);
   return (line) => re.exec(line) ?? false;
 }
 
 export function describePattern(p: TextPattern): string {
-  return 'text' in p ? `"${p.text}"` : `/${p.regex}/${p.flags ?? ''}`;
+  return typeof p === 'string' ? `"${p}"` : `/${p.regex}/${p.flags ?? ''}`;
 }
 
 /** How a boot check ended. Messages quote the firmware's own line; never a setup code. */

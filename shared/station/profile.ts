@@ -4,7 +4,7 @@
 import { LABEL_PRESETS, validateLabelSpec, type LabelSpec } from '../label/index.ts';
 import { checkLabelForPrinter, labelSpecForPrinter, validatePrinter, type PrinterSettings } from './printer.ts';
 import { CHIP_IDS, type ChipId } from '../chips.ts';
-import { validateBootCheck, type BootCheckSettings } from './boot-check.ts';
+import { validateBootCheck, type BootCheckProfile } from './boot-check.ts';
 import { serialLabelText, validateSerialScheme, widestSerial, type SerialScheme } from './serial.ts';
 
 /** A chip of the chip table (shared/chips.ts). */
@@ -33,7 +33,7 @@ export interface ProductProfile {
   /** Serial numbers: the scheme, and where the firmware reads them in the factory NVS (serial.ts). */
   serial?: SerialScheme;
   /** After the reset, the firmware's boot log is checked before the unit gets its label (boot-check.ts). */
-  bootCheck?: BootCheckSettings;
+  bootCheck?: BootCheckProfile;
   /** System printer, PDF, or a ZPL label printer on the network (see printer.ts). */
   printer?: PrinterSettings;
   /**

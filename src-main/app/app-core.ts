@@ -115,7 +115,8 @@ export class AppCore {
     // Temp files of a killed app (labels hold setup codes); the Station cleans its label folder itself.
     for (const dir of [this.dataDir, this.profiles.dir, join(this.labelsDir, 'printed')]) removeStaleTempFiles(dir);
     const hasProfiles = readdirSync(this.profiles.dir).some((f) => f.endsWith('.json'));
-    if (!hasProfiles) await createDemoProfile(this.profiles.dir);
+    // In demo mode the first profile checks the virtual boards' boot log and numbers them.
+    if (!hasProfiles) await createDemoProfile(this.profiles.dir, this.bench.demo ? 'app' : 'plain');
     await this.settingsFile.load();
     await this.products.load(this.settings.activeProfile);
     if (this.bench.demo) this.bench.enableDemo();

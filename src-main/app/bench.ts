@@ -8,6 +8,7 @@ import { listPorts, PortWatcher, type ListingBinding, type PortDescription } fro
 import { VirtualChipRegistry, type VirtualChip } from '../virtual-chip/index.ts';
 import { AppError } from './errors.ts';
 import { slotKey, SlotTable } from './slots.ts';
+import { DEMO_PRODUCT_NAME } from '../station/profile-file.ts';
 
 export interface BenchOptions {
   dataDir: string;
@@ -23,6 +24,8 @@ export interface BenchOptions {
   onChange: (change: 'attached' | 'detached', path: string, board: BoardInfo | null) => void;
 }
 
+/** The firmware demo boards come with (pre-flashed): it reads its factory NVS and prints it (the demo profile's boot check). */
+const DEMO_FIRMWARE = { kind: 'homekit', name: DEMO_PRODUCT_NAME, version: '1.0' } as const;
 const MAX_DEMO_CHIPS = 8;
 
 /** What a USB descriptor tells of the board: Espressif's native USB reports the chip's MAC as its serial number. */
@@ -163,7 +166,7 @@ export class Bench {
     this.requireDemo();
     if (this.demoChips.size >= MAX_DEMO_CHIPS) throw new AppError('invalid-argument', `At most ${MAX_DEMO_CHIPS} virtual chips at a time.`);
     const path = `virtual:${kind}-${++this.demoCounter}`;
-    const chip = this.registry.create(path, { chip: kind, pacing: this.options.demoPacing });
+    const chip = this.registry.create(path, { chip: kind, pacing: this.options.demoPacing, firmware: DEMO_FIRMWARE });
     this.demoChips.set(path, chip);
     const key = slotKey({ path });
     this.slots.slotFor(key, { transient: true });
@@ -189,9 +192,17 @@ export class Bench {
     this.options.onChange('attached', path, { chip: chip.options.chip, mac: chip.options.mac.toLowerCase() });
   }
 
-  /** Arms a fault for the next run. Byte-triggered ones fire part-way through it (a run is ~9 kB from the host). */
+  /**
+   * Arms a fault for the next run. Byte-triggered ones fire part-way through it (a run is ~9 kB from
+   * the host); a firmware fault spoils the unit's next start-up only (a retry boots good firmware).
+   */
   demoInjectFault(path: string, fault: DemoFault): void {
     const chip = this.requireDemo(path)!;
+    if (fault === 'firmware-panic' || fault === 'firmware-silent') {
+      chip.firmware = fault === 'firmware-panic' ? { ...DEMO_FIRMWARE, kind: 'panic' } : { kind: 'silent' };
+      chip.once('firmware-started', () => (chip.firmware = DEMO_FIRMWARE));
+      return;
+    }
     const afterBytes = 6_000;
     chip.injectFault(fault === 'unplug' ? { kind: 'unplug', afterBytes } : fault === 'stall' ? { kind: 'stall', afterBytes } : { kind: fault });
   }

@@ -16,6 +16,7 @@ import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { unitSummary, type ProductionDb, type UnitLabelProfile, type UnitRecord } from './db.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
 import { bootUnit } from './boot-check.ts';
+import { resolveBootCheck } from '../../shared/station/boot-check.ts';
 import { writeUnitLabel } from './labels.ts';
 import { stationPortOpener } from './port-opener.ts';
 import type { LoadedProfile } from './profile-file.ts';
@@ -254,7 +255,8 @@ export class PortPipeline {
    */
   private async bootCheck(session: FlashSession): Promise<string | undefined> {
     const { ctx } = this;
-    const settings = ctx.profile.profile.bootCheck;
+    const p = ctx.profile.profile;
+    const settings = p.bootCheck ? resolveBootCheck(p.bootCheck, p.serial?.nvs.key) : undefined;
     this.enter('boot-check', settings ? 'Starting the firmware: checking its boot log' : 'Starting the firmware');
     try {
       const unit = this.unit!;

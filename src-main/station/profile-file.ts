@@ -99,25 +99,38 @@ factory_nvs, data,   nvs,     0x340000,  0x6000
 nvs_keys, data, nvs_keys,0x346000,  0x1000
 `;
 
-export function demoProfile(): ProductProfile {
+export const DEMO_PRODUCT_NAME = 'Demo Smart Plug';
+
+/**
+ * The demo product. `app`: the app's first-run profile, with serial numbers and a boot check (the
+ * app's virtual boards run firmware that prints what the check needs); tests use the plain one.
+ */
+export function demoProfile(variant: 'plain' | 'app' = 'plain'): ProductProfile {
+  const extra = variant === 'app'
+    ? {
+        serial: { format: 'PLUG-{counter}', digits: 6, nvs: { namespace: 'device', key: 'serial' } },
+        bootCheck: { require: [`app_main: ${DEMO_PRODUCT_NAME}`], setupId: true, serial: true },
+      }
+    : {};
   return validateProfile({
     schema: 1,
     id: 'demo-smart-plug',
-    productName: 'Demo Smart Plug',
+    productName: DEMO_PRODUCT_NAME,
     category: 7,
     flags: { ip: true, wac: true },
     nvs: { size: 0x6000, version: 2, layout: 'homekit' },
     firmware: { partitionTable: 'partitions_hap.csv' },
     verify: 'md5',
-    label: { size: '40x30', showProductName: true, showMac: true },
+    label: { size: '40x30', showProductName: true, showMac: true, ...(variant === 'app' ? { showSerial: true } : {}) },
     printer: { mode: 'pdf' },
+    ...extra,
   });
 }
 
 /** Writes the demo profile and its partition table into `dir` (if missing) and returns its path. */
-export async function createDemoProfile(dir: string): Promise<string> {
+export async function createDemoProfile(dir: string, variant: 'plain' | 'app' = 'plain'): Promise<string> {
   const path = join(dir, 'demo-profile.json');
   if (!existsSync(join(dir, 'partitions_hap.csv'))) await writeFileAtomic(join(dir, 'partitions_hap.csv'), HOMEKIT_PARTITION_CSV);
-  if (!existsSync(path)) await saveProfile(path, demoProfile());
+  if (!existsSync(path)) await saveProfile(path, demoProfile(variant));
   return path;
 }

@@ -1,20 +1,26 @@
 // The boot check's rules on text, without a board: the profile part and its errors, and how the
 // matcher decides on what a firmware prints.
 import { describe, expect, it } from 'vitest';
-import { BootLogMatcher, DEFAULT_FORBIDDEN, validateBootCheck, type BootCheckSettings } from '../../shared/station/boot-check.ts';
+import { BootLogMatcher, DEFAULT_FORBIDDEN, resolveBootCheck, validateBootCheck, type BootCheckSettings } from '../../shared/station/boot-check.ts';
 import { ProfileError, validateProfile } from '../../shared/station/profile.ts';
 
 const fail = (path: string, detail: string): never => {
   throw new ProfileError(path, detail);
 };
-const settings = (v: unknown, serialKey?: string): BootCheckSettings => validateBootCheck(v, fail, serialKey);
+const settings = (v: unknown, serialKey?: string): BootCheckSettings => resolveBootCheck(validateBootCheck(v, fail, serialKey), serialKey);
 const base = { schema: 1, id: 'x', productName: 'X', category: 7, nvs: { size: '0x6000' }, firmware: { partitionTable: 'p.csv' }, label: { size: '40x30' } };
 
 describe('bootCheck in the profile', () => {
   it('has defaults: 10 s at 115200, the usual crash words forbidden, nothing required', () => {
-    expect(settings({})).toEqual({ timeoutSeconds: 10, baud: 115200, require: [], forbid: DEFAULT_FORBIDDEN.map((text) => ({ text })), settleSeconds: 0 });
+    expect(settings({})).toEqual({ timeoutSeconds: 10, baud: 115200, require: [], forbid: DEFAULT_FORBIDDEN, settleSeconds: 0 });
     expect(settings({ setupId: true }).setupId).toMatchObject({ flags: 'i' });
-    expect(validateProfile({ ...base, bootCheck: { require: ['v1.2'] } }).bootCheck?.require).toEqual([{ text: 'v1.2' }]);
+  });
+
+  it('is kept as written (a saved profile reads back the same)', () => {
+    const bootCheck = { require: ['v1.2', { regex: 'x(\\d)', flags: 'i' }], setupId: true, timeoutSeconds: 5 };
+    const once = validateProfile({ ...base, bootCheck });
+    expect(once.bootCheck).toEqual(bootCheck);
+    expect(validateProfile(JSON.parse(JSON.stringify(once)))).toEqual(once);
   });
 
   it.each([

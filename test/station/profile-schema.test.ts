@@ -34,6 +34,7 @@ describe('profile JSON Schema', () => {
   it('accepts the example, the demo and a starter profile, which the station loads too', async () => {
     expect(check(example()), JSON.stringify(check.errors)).toBe(true);
     expect(check(demoProfile()), JSON.stringify(check.errors)).toBe(true);
+    expect(check(demoProfile('app')), JSON.stringify(check.errors)).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'hkfs-schema-'));
     expect(await main(['init', 'p'], memoryIO(dir))).toBe(0);
     const starter = JSON.parse(readFileSync(join(dir, 'p/profile.json'), 'utf8'));
