@@ -1,6 +1,7 @@
 // The app's profiles folder: listing, reading for the editor (a profile whose referenced files are
 // missing is still editable) and the label preview with sample data. Activation, saving and the
 // PIN lock stay in AppCore, which knows what is running.
+import { serialLabelText } from '../../shared/station/serial.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -69,7 +70,8 @@ export class ProfilesFolder {
 /** The label with sample data, as the editor shows it at real size. */
 export function previewLabel(spec: LabelSpec, productName: string): LabelPreview {
   const payload = buildSetupPayload({ category: 1, setupCode: SAMPLE_SETUP_CODE, setupId: SAMPLE_SETUP_ID, flags: { ip: true } });
-  const sample = { productName, mac: 'DD:DD:DD:DD:DD:DD', unit: 'Unit 1234 · Slot 3' };
+  // A sample serial line (the profile's scheme checks its widest number when the profile is saved).
+  const sample = { productName, mac: 'DD:DD:DD:DD:DD:DD', unit: 'Unit 1234 · Slot 3', serial: serialLabelText('SN-0000123') };
   const problems = validateLabelSpec(spec, { ...sample, unit: WORST_CASE_UNIT_LINE }, { forPdf: false });
   if (problems.length) throw new AppError('profile-invalid', `Label: ${problems.join('; ')}`);
   const layout = layoutLabel(spec, { setupPayload: payload, setupCode: SAMPLE_SETUP_CODE, ...sample });
