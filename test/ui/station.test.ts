@@ -255,6 +255,40 @@ describe('station UI on virtual chips (built renderer in Chromium)', () => {
     expect(await page.getByTestId('count-failures').textContent()).toBe('1');
   });
 
+  it('firmware that panics fails at the boot check (no label, the crash line shown, the log in History); Retry completes with the same identity', async () => {
+    const card = page.locator('[data-testid="tile"][data-port^="virtual:esp32c3-"]');
+    await card.getByTestId('tile-select').click();
+    const serial = (await card.getByTestId('tile-serial').textContent())!.trim();
+    expect(serial).toMatch(/^PLUG-\d{6}$/);
+    const unitId = Number(await card.getByTestId('tile-unit').textContent());
+    await page.getByTestId('fault-kind').selectOption('firmware-panic');
+    await page.getByTestId('inject-fault').click();
+    await page.getByTestId('provision').click();
+    await page.getByTestId('reflash-confirm').waitFor();
+    await page.keyboard.press('y');
+    await page.getByTestId('failure').waitFor();
+    expect(await page.getByTestId('failure-message').textContent()).toMatch(/Boot check: the firmware printed "Guru Meditation Error: Core {2}0 panic'ed/);
+    expect(await card.getByTestId('tile-status').textContent()).toBe('Failed');
+    expect(await card.getByTestId('tile-message').textContent()).toBe('Firmware crashed');
+    expect(unitRow(unitId).status).toBe('failed');
+
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId('view-failed').click();
+    const log = page.getByTestId('boot-log').first();
+    await log.waitFor();
+    await log.locator('summary').click();
+    expect(await log.textContent()).toContain("Guru Meditation Error: Core  0 panic'ed");
+    expect(await log.textContent()).not.toContain(unitRow(unitId).setup_code);
+    await page.getByTestId('view-units').click();
+    await page.keyboard.press('Alt+1');
+
+    await card.getByTestId('tile-select').click();
+    await page.keyboard.press('r');
+    expect(await resultUnitId()).toBe(unitId);
+    expect((await card.getByTestId('tile-serial').textContent())!.trim()).toBe(serial);
+    expect(unitRow(unitId).status).not.toBe('failed');
+  });
+
   it('history: search by setup ID, reprint, export the manifest', async () => {
     await page.keyboard.press('Alt+2');
     await page.getByTestId('history-table').waitFor();
