@@ -251,6 +251,7 @@ export class StationLoader extends ESPLoader {
 
   /** Size in bytes of the flasher stub esptool-js would upload for this chip (0: none). */
   async stubSize(): Promise<number> {
+    if (this.chipName && !chipInfo(this.chipName).stub) return 0; // the chip table: no stub for it
     const stub = await this.loadStub();
     return stub ? stub.decodedText.length + stub.decodedData.length : 0;
   }

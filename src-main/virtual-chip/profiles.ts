@@ -5,7 +5,7 @@
 // Sources: esptool 4.x/5.x target classes (eFuse layouts, register addresses), boot logs of real
 // boards (banners). ESP32-S2's USB-OTG download (re-enumeration on reset, 2 KiB RAM blocks) is not
 // modelled: the virtual S2 sits behind a UART bridge, like the ESP32-S2-Saola and -DevKitM boards.
-import { CHIP_IDS, chipInfo, type ChipId, type ChipInfo } from '../../shared/chips.ts';
+import { CHIP_IDS, USB_SERIAL_JTAG_ID, chipInfo, type ChipId, type ChipInfo } from '../../shared/chips.ts';
 
 export type VirtualChipKind = ChipId;
 /** How DTR/RTS reach EN/IO0: a CP210x-style two-transistor circuit or the native USB-Serial/JTAG. */
@@ -61,7 +61,7 @@ export interface ChipProfile {
 
 export const USB_IDENTITIES: Record<ResetCircuit, UsbIdentity> = {
   'uart-bridge': { vendorId: '10c4', productId: 'ea60', manufacturer: 'Silicon Labs' },
-  'usb-jtag': { vendorId: '303a', productId: '1001', manufacturer: 'Espressif' },
+  'usb-jtag': { vendorId: USB_SERIAL_JTAG_ID.slice(0, 4), productId: USB_SERIAL_JTAG_ID.slice(5), manufacturer: 'Espressif' },
 };
 
 /** CRC-8 (Dallas/Maxim, reflected poly 0x8C) the ESP32 stores next to the factory MAC. */
