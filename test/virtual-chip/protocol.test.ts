@@ -84,8 +84,8 @@ describe('ROM', () => {
     expect(frames[0]).toEqual(hex('01 D0 04 00 00 00 00 00 01 05 00 00'));
   });
 
-  test('S3 and C3 ROMs return GET_SECURITY_INFO with their chip id and 4 status bytes', async () => {
-    for (const [chip, id] of [['esp32s3', 9], ['esp32c3', 5]] as const) {
+  test('S3, C3 and C6 ROMs return GET_SECURITY_INFO with their chip id and 4 status bytes', async () => {
+    for (const [chip, id] of [['esp32s3', 9], ['esp32c3', 5], ['esp32c6', 13]] as const) {
       const link = await rawLink({ chip, pacing: false, startInDownloadMode: true });
       const [frame] = new SlipDecoder().push(await exchange(link, request(0x14), 34));
       expect(frame.subarray(0, 4)).toEqual(hex('01 14 18 00'));
@@ -93,6 +93,24 @@ describe('ROM', () => {
       expect(payload).toHaveLength(24);
       expect(payload.subarray(12, 16)).toEqual(new Uint8Array(le32(id)));
       expect(payload.subarray(20)).toEqual(hex('00 00 00 00'));
+    }
+  });
+
+  test('the ESP32-S2 ROM answers GET_SECURITY_INFO in its short form: 12 bytes, no chip id (esptool reads it so)', async () => {
+    const link = await rawLink({ chip: 'esp32s2', pacing: false, startInDownloadMode: true });
+    const [frame] = new SlipDecoder().push(await exchange(link, request(0x14), 26));
+    expect(frame!.subarray(0, 4)).toEqual(hex('01 14 10 00'));
+    expect(frame!.subarray(8)).toEqual(new Uint8Array(16)); // 12 bytes of flags / key purposes, then 4 status bytes
+  });
+
+  test('C6 answers the flash-ID dance at its own SPI controller (0x60003000), S2 at 0x3F402000', async () => {
+    for (const [chip, base] of [['esp32c6', 0x60003000], ['esp32s2', 0x3f402000]] as const) {
+      const link = await rawLink({ chip, pacing: false, startInDownloadMode: true, flashSize: 8 << 20 });
+      const one = async (bytes: Uint8Array) => new SlipDecoder().push(await exchange(link, bytes, 14))[0]!;
+      await one(request(0x09, words(base + 0x20, 0x9f, 0xffffffff, 0))); // USR2: RDID
+      await one(request(0x09, words(base, 1 << 18, 0xffffffff, 0))); // CMD: USR
+      const w0 = await one(request(0x0a, words(base + 0x58)));
+      expect(w0.subarray(4, 8)).toEqual(new Uint8Array(le32(0x1740ef))); // W25Q64: EF 40 17
     }
   });
 
