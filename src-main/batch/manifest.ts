@@ -13,15 +13,34 @@ export interface IdentityRegistry {
   close(): void;
 }
 
-/** The station database behind --db (SQLite loads only then: most batches do not need it). */
-export async function openIdentityRegistry(path: string): Promise<IdentityRegistry> {
-  if (!existsSync(path)) throw new BatchError('input', `--db ${path}: no such station database`);
-  const { ProductionDb } = await import('../station/db.ts');
-  const db = ProductionDb.open(path);
-  return {
-    isTaken: (kind, value) => (kind === 'setupCode' ? db.isCodeUsedAnywhere(value) : db.isSetupIdUsedAnywhere(value)),
-    close: () => db.close(),
-  };
+/**
+ * The station registry behind --db: a SQLite file or a line's postgres:// URL. Every setup code and
+ * setup ID it holds (any product, any station) is read once, before the first identity is drawn;
+ * the registry loads only then (most batches do not need it). A station that issues a value while
+ * the batch runs is caught when the manifest is imported: `pool import` checks every entry against
+ * the registry again and skips the taken ones.
+ */
+export async function openIdentityRegistry(where: string, cwd: string): Promise<IdentityRegistry> {
+  const { openRegistry, parseLocation, LocationError, RegistrySchemaError, RegistryUnavailableError } = await import('../registry/index.ts');
+  let location;
+  try {
+    location = parseLocation(where, cwd);
+  } catch (err) {
+    if (err instanceof LocationError) throw new BatchError('input', `--db: ${err.message}`);
+    throw err;
+  }
+  if (location.engine === 'sqlite' && !existsSync(location.path)) throw new BatchError('input', `--db ${location.path}: no such station database`);
+  const db = openRegistry(location, { retryForMs: 15_000 });
+  const taken = { setupCode: new Set<string>(), setupId: new Set<string>() };
+  try {
+    for (const kind of ['setupCode', 'setupId'] as const) for await (const page of db.issuedValues(kind)) for (const v of page) taken[kind].add(v);
+  } catch (err) {
+    if (err instanceof RegistrySchemaError || err instanceof RegistryUnavailableError) throw new BatchError('input', `--db ${err.message}`);
+    throw err;
+  } finally {
+    await db.close();
+  }
+  return { isTaken: (kind, value) => taken[kind].has(value), close: () => undefined };
 }
 
 /** Writes the manifest a unit at a time (a 100 000-accessory manifest is ~130 MB of text). */

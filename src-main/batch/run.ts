@@ -124,7 +124,7 @@ export async function runNewBatch(args: GenerateArgs, io: BatchOutput): Promise<
       if (clash) throw new BatchError('input', `${join(args.outdir, clash)} already exists (values file line ${row.line}); choose another --outdir or --prefix`);
     }
   }
-  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(args.db, io.cwd) : undefined;
   try {
     for (const dir of unitDirs(settings)) ensureDirSync(join(outdir, dir));
     const run: JournalRunRecord = {
@@ -158,7 +158,7 @@ export async function resumeBatch(args: { outdir: string; db?: string; jobs: num
     removeStaleTempFiles(join(outdir, dir), { all: true });
   }
   removeStaleTempFiles(outdir, { all: true });
-  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(args.db, io.cwd) : undefined;
   try {
     const journal = await JournalWriter.reopen(found.path, found.validBytes);
     io.stdout(`Resuming ${found.name}: ${found.state.done.size} of ${run.settings.count} accessories done, ${found.state.identities.size} identities issued\n`);

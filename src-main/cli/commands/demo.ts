@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { ensureDirSync } from '../../fs/index.ts';
-import { ProductionDb } from '../../station/db.ts';
+import { openRegistry, type Registry } from '../../registry/index.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../../station/station.ts';
 import { VirtualChipRegistry, type VirtualChipKind } from '../../virtual-chip/index.ts';
@@ -73,19 +73,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   await verb(() => import('./export.ts'), ['--db', 'station.db', 'manifest.csv'], dir);
   say(`   ${at(join(dir, 'manifest.csv'))}\n`);
 
-  const left = withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
+  const left = await withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
   const done = outcomes.filter((o) => o.kind === 'done').length;
   say(`Summary: ${done} of 3 boards provisioned from the pool (${left} identities left), 1 flash fault caught and retried with the same identity.`);
   say(`Everything is in ${dir}. Next: \`npm run preview\` shows the operator screen, README.md explains the rest.`);
   return done === 3 ? 0 : 1;
 }
 
-function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
-  const db = ProductionDb.open(path);
+async function withDb<T>(path: string, fn: (db: Registry) => Promise<T>): Promise<T> {
+  const db = openRegistry(path, { station: 'demo' });
   try {
-    return fn(db);
+    return await fn(db);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -112,7 +112,7 @@ async function provisionThree(dir: string, dbPath: string, fast: boolean, say: (
     }
     return first;
   } finally {
-    station.close();
+    await station.close();
   }
 }
 
