@@ -5,6 +5,7 @@ import { mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
 import { validateProfile, ProfileError } from '../../shared/station/profile.ts';
 import { demoProfile, hashPin, verifyPin, loadProfile, HOMEKIT_PARTITION_CSV } from '../../src-main/station/profile-file.ts';
 import { openRegistry, migrationSql, SCHEMA_VERSION } from '../../src-main/registry/index.ts';
@@ -182,12 +183,13 @@ describe('production database', () => {
     const db = openRegistry(path);
     await db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
     await db.close();
+    // Two threads, each with its own connection to the file (as two station processes would be).
     const source = `
-      const { workerData, parentPort } = require('node:worker_threads');
-      const { register } = require('tsx/cjs/api');
+      import { workerData, parentPort } from 'node:worker_threads';
+      const { register } = await import(workerData.tsxApi);
       register();
-      const { ProductionDb } = require(workerData.dbModule);
-      const db = openRegistry(workerData.path);
+      const { openRegistry } = await import(workerData.registryModule);
+      const db = openRegistry(workerData.path, { station: workerData.tag });
       for (let i = 0; i < 150; i++) {
         const mac = '24:0a:c4:' + workerData.tag + ':' + (i >> 8).toString(16).padStart(2, '0') + ':' + (i & 255).toString(16).padStart(2, '0');
         await db.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '',
@@ -195,8 +197,9 @@ describe('production database', () => {
       }
       await db.close();
       parentPort.postMessage('done');`;
+    const registryModule = pathToFileURL(join(process.cwd(), 'src-main/registry/index.ts')).href;
     const start = (tag: string) => new Promise((resolve, reject) => {
-      const w = new Worker(source, { eval: true, workerData: { path, tag, dbModule: join(process.cwd(), 'src-main/station/db.ts'), codeModule: join(process.cwd(), 'shared/homekit/setup-code.ts') } });
+      const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { path, tag, registryModule, tsxApi: import.meta.resolve('tsx/esm/api') } });
       w.on('message', resolve);
       w.on('error', reject);
     });
@@ -232,7 +235,7 @@ describe('history and export commands', () => {
     const ex = memoryIO(dir);
     expect(await exportCmd(['--db', 'station.db', 'out/manifest.csv'], ex)).toBe(0);
     const csv = readFileSync(join(dir, 'out/manifest.csv'), 'utf8').split('\r\n');
-    expect(csv[0]).toBe('product,mac,chip,setup_id,setup_code,payload,status,created_at,updated_at,label_print_count');
+    expect(csv[0]).toBe('product,mac,chip,setup_id,setup_code,payload,status,created_at,updated_at,label_print_count,station');
     expect(csv[1]).toContain(`,${u.setupCode},`);
     expect(statSync(join(dir, 'out/manifest.csv')).mode & 0o777).toBe(0o600);
 

@@ -156,6 +156,7 @@ describe('Station', () => {
     const p = profile.profile;
     const payloadOf = (setupCode: string, setupId: string) => buildSetupPayload({ category: p.category, setupCode, setupId, flags: p.flags });
     // What a station killed mid-write leaves behind: a reserved identity, status flashing.
+    await db.upsertProduct(p);
     const { unit } = await db.reserveIdentity({
       product: profile.profile.id, mac, chip: 'esp32', station: 'test-bench', operator: 'tester', usePool: false, poolPayload: () => '',
       fresh: ({ setupCode, setupId }) => ({ setupCode, setupId, ...generateSetupInfo(setupCode), payload: payloadOf(setupCode, setupId) }),
