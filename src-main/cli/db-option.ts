@@ -5,6 +5,7 @@
 // created only at the default path or with --init-db, a file that is not a station database is
 // named as such, and a server database must exist and be migrated (factory-station db migrate).
 // A URL's user name and password are never printed: messages show postgres://host:port/database.
+// An unreachable server is waited for (15 s; provision 2 min; STATION_DB_WAIT=seconds sets it).
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LocationError, openRegistry, parseLocation, RegistrySchemaError, RegistryUnavailableError, type Registry, type RegistryLocation } from '../registry/index.ts';
@@ -56,7 +57,7 @@ export async function openStationDb(
       throw err;
     }
   }
-  const registry = openRegistry(location, { station: opts.station, retryForMs: opts.waitMs ?? 15_000 });
+  const registry = openRegistry(location, { station: opts.station, retryForMs: waitMs(io, opts.waitMs ?? 15_000) });
   try {
     await registry.ready();
     return registry;
@@ -64,6 +65,12 @@ export async function openStationDb(
     await registry.close();
     throw registryCliError(verb, err);
   }
+}
+
+/** How long to wait for an unreachable server: STATION_DB_WAIT (seconds) overrides the verb's default. */
+function waitMs(io: CliIO, fallback: number): number {
+  const s = Number(io.env.STATION_DB_WAIT);
+  return io.env.STATION_DB_WAIT !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : fallback;
 }
 
 /** A registry failure as one CLI line (exit 1); anything else is passed on. */

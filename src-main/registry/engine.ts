@@ -79,9 +79,9 @@ export class StatusListeners {
     return () => this.listeners.delete(listener);
   }
 
-  /** Reports a change of reachability (repeats of the same state are not reported again). */
+  /** Reports a change of reachability (one message when it goes, one when it is back; no repeats). */
   report(s: RegistryStatus): void {
-    if (this.last?.online === s.online && (s.online || this.last.message === s.message)) return;
+    if ((this.last?.online ?? true) === s.online) return;
     this.last = s;
     for (const l of [...this.listeners]) {
       try {

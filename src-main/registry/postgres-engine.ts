@@ -110,6 +110,8 @@ export class PostgresEngine implements Engine {
         return result;
       } catch (err) {
         client?.release(isConnectionError(err) ? (err as Error) : undefined);
+        // Refused at the door (password, no such database …): a configuration error, said plainly.
+        if (!client && !isConnectionError(err)) throw new RegistryUnavailableError(describePgError(err, this.shown));
         if (!isConnectionError(err)) throw err;
         this.offline(err);
         if (!retry || Date.now() - started > this.retryForMs) {

@@ -1,0 +1,197 @@
+// `db copy`: moves a registry's history and pool into another registry — a station's SQLite file
+// into the line's PostgreSQL registry, or back — in ONE transaction on the target (all of it or
+// nothing), reading the source from one consistent snapshot. Safe to run again: every row is
+// recognised by what it is, not by its number, so a second run copies nothing:
+//   products by id; units by (product, MAC); pool entries by (product, setup code); issued codes
+//   and IDs by themselves; attempts and audit rows by their random uid (schema 5).
+// Into an empty target the row numbers are kept too (a copy there and back is row-for-row the
+// same). Into a registry that already holds other stations' rows, new rows get new numbers and
+// every reference (pool ↔ unit, attempts, audit) follows them.
+//
+// What the line's registry is there to prevent is refused, never copied: a unit whose MAC holds
+// another identity there, or whose setup code was issued there to something else (two devices with
+// one code). Those are listed by MAC, setup ID and station — never by code — and nothing is
+// written. A unit whose setup ID alone was issued there is copied (the device exists) and listed in
+// the audit trail ('setup-id-repeated'), as migration 4 does; a free pool entry of the source whose
+// code or ID the target already issued is not copied ('pool-withdrawn').
+import { randomUUID } from 'node:crypto';
+import type { Engine, Row, Sql } from './engine.ts';
+import type { TableName } from './schema.ts';
+
+export interface CopyCount {
+  /** Rows added to the target. */
+  copied: number;
+  /** Rows the target had already (found by what they are). */
+  present: number;
+  /** Units the source had newer than the target (status, labels …), brought up to date. */
+  updated?: number;
+  /** Source pool entries not copied: their code or ID is already issued in the target. */
+  withdrawn?: number;
+}
+
+export type CopyReport = Record<TableName, CopyCount>;
+
+export class CopyConflictError extends Error {
+  constructor(readonly conflicts: string[], target: string) {
+    super(`${target}: ${conflicts.length} unit(s) clash with what the target registry already issued; nothing was copied:\n  ${conflicts.slice(0, 20).join('\n  ')}${conflicts.length > 20 ? `\n  … and ${conflicts.length - 20} more` : ''}`);
+    this.name = 'CopyConflictError';
+  }
+}
+
+const PAGE = 1000;
+const MUTABLE_UNIT_COLUMNS = ['chip', 'image_sha256', 'status', 'failure', 'attempts', 'updated_at', 'label_print_count', 'slot', 'label_profile', 'label_verified_at'];
+
+async function* pages(s: Sql, table: string): AsyncGenerator<Row[]> {
+  let after = -1;
+  for (;;) {
+    const rows = await s.all(`SELECT * FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`, [after, PAGE]);
+    if (rows.length === 0) return;
+    yield rows;
+    after = rows[rows.length - 1]!.id as number;
+  }
+}
+
+async function insertRow(t: Sql, table: string, row: Row, keepId: boolean): Promise<number> {
+  const cols = Object.keys(row).filter((c) => keepId || c !== 'id');
+  const r = await t.get<{ id: number }>(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) RETURNING id`, cols.map((c) => row[c]));
+  return r!.id;
+}
+
+async function isEmpty(t: Sql, table: string): Promise<boolean> {
+  return (await t.get(`SELECT 1 AS one FROM ${table} LIMIT 1`)) === undefined;
+}
+
+function newCount(): CopyCount {
+  return { copied: 0, present: 0 };
+}
+
+/** Copies everything in `source` into `target` (see the top of this file). */
+export async function copyRegistry(source: Engine, target: Engine, by: string): Promise<CopyReport> {
+  return target.write(async (t) => {
+    if (target.kind === 'postgres') await t.run('SELECT pg_advisory_xact_lock(1262834481)');
+    return source.read((s) => copyAll(s, t, target.kind, by), { snapshot: true, retry: false });
+  }, { retry: false });
+}
+
+async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): Promise<CopyReport> {
+  const report = { products: newCount(), units: { ...newCount(), updated: 0 }, pool: { ...newCount(), withdrawn: 0 }, used_codes: newCount(), used_setup_ids: newCount(), attempts: newCount(), audit: newCount() };
+  const keep = { units: await isEmpty(t, 'units'), pool: await isEmpty(t, 'pool'), attempts: await isEmpty(t, 'attempts'), audit: await isEmpty(t, 'audit') };
+  // Into an empty registry nothing can already be there: no lookups per row.
+  const empty = keep.units && keep.pool && (await isEmpty(t, 'used_codes')) && (await isEmpty(t, 'used_setup_ids'));
+  const now = new Date().toISOString();
+  const audit = (event: string, unitId: number | null, detail: Record<string, unknown>) =>
+    t.run('INSERT INTO audit (uid, at, station, event, unit_id, detail) VALUES (?, ?, ?, ?, ?, ?)', [randomUUID().replace(/-/g, ''), now, by, event, unitId, JSON.stringify(detail)]);
+
+  for (const p of await s.all('SELECT * FROM products ORDER BY id')) {
+    const n = await t.run('INSERT INTO products (id, name, category, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [p.id, p.name, p.category, p.created_at]);
+    report.products[n ? 'copied' : 'present']++;
+  }
+
+  const unitIds = new Map<number, number>();
+  const conflicts: string[] = [];
+  const poolClaims: { unitId: number; sourcePoolId: number }[] = [];
+  for await (const page of pages(s, 'units')) {
+    for (const u of page) {
+      const name = `unit ${u.id as number} (${u.product as string}, MAC ${u.mac as string}, setup ID ${u.setup_id as string}, station ${u.station as string})`;
+      const there = empty ? undefined : await t.get('SELECT id, setup_code, setup_id, updated_at FROM units WHERE product = ? AND mac = ?', [u.product, u.mac]);
+      if (there) {
+        if (there.setup_code !== u.setup_code || there.setup_id !== u.setup_id) {
+          conflicts.push(`${name}: this MAC holds another identity in the target (setup ID ${there.setup_id as string})`);
+          continue;
+        }
+        unitIds.set(u.id as number, there.id as number);
+        if ((u.updated_at as string) > (there.updated_at as string)) {
+          await t.run(`UPDATE units SET ${MUTABLE_UNIT_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...MUTABLE_UNIT_COLUMNS.map((c) => u[c]), there.id]);
+          report.units.updated++;
+        } else {
+          report.units.present++;
+        }
+        continue;
+      }
+      const codeTaken = empty ? undefined : await t.get('SELECT 1 AS one FROM used_codes WHERE product = ? AND setup_code = ?', [u.product, u.setup_code]);
+      // The same pool identity imported into both registries, still free in the target: the unit claims it.
+      const samePool = codeTaken ? await t.get('SELECT id FROM pool WHERE product = ? AND setup_code = ? AND setup_id = ? AND unit_id IS NULL', [u.product, u.setup_code, u.setup_id]) : undefined;
+      if (codeTaken && !samePool) {
+        conflicts.push(`${name}: its setup code was already issued in the target to another unit or pool entry`);
+        continue;
+      }
+      const idTaken = empty ? undefined : await t.get('SELECT 1 AS one FROM used_setup_ids WHERE product = ? AND setup_id = ?', [u.product, u.setup_id]);
+      const id = await insertRow(t, 'units', { ...u, pool_id: null }, keep.units);
+      unitIds.set(u.id as number, id);
+      report.units.copied++;
+      if (samePool) {
+        await t.run('UPDATE pool SET unit_id = ? WHERE id = ?', [id, samePool.id]);
+        await t.run('UPDATE units SET pool_id = ? WHERE id = ?', [samePool.id, id]);
+      } else if (u.pool_id !== null) {
+        poolClaims.push({ unitId: id, sourcePoolId: u.pool_id as number });
+      }
+      if (idTaken && !samePool) {
+        await audit('setup-id-repeated', id, { product: u.product, setupId: u.setup_id, mac: u.mac, reason: 'copied from another registry' });
+        const withdrawn = await t.all('SELECT id FROM pool WHERE product = ? AND setup_id = ? AND unit_id IS NULL', [u.product, u.setup_id]);
+        for (const w of withdrawn) {
+          await t.run('DELETE FROM pool WHERE id = ?', [w.id]);
+          await audit('pool-withdrawn', null, { product: u.product, setupId: u.setup_id, poolId: w.id, reason: 'setup ID already issued' });
+        }
+      }
+      await t.run(`INSERT INTO used_codes (product, setup_code) VALUES (?, ?) ON CONFLICT DO NOTHING`, [u.product, u.setup_code]);
+      await t.run(`INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [u.product, u.setup_id]);
+    }
+  }
+  if (conflicts.length > 0) throw new CopyConflictError(conflicts, 'target');
+
+  const poolIds = new Map<number, number>();
+  for await (const page of pages(s, 'pool')) {
+    for (const p of page) {
+      const there = empty ? undefined : await t.get('SELECT id, unit_id FROM pool WHERE product = ? AND setup_code = ?', [p.product, p.setup_code]);
+      const unitId = p.unit_id === null ? null : (unitIds.get(p.unit_id as number) ?? null);
+      if (there) {
+        poolIds.set(p.id as number, there.id as number);
+        if (there.unit_id === null && unitId !== null) await t.run('UPDATE pool SET unit_id = ? WHERE id = ?', [unitId, there.id]);
+        report.pool.present++;
+        continue;
+      }
+      if (unitId === null && !empty) {
+        const taken = (await t.get('SELECT 1 AS one FROM used_codes WHERE product = ? AND setup_code = ?', [p.product, p.setup_code]))
+          ?? (await t.get('SELECT 1 AS one FROM used_setup_ids WHERE product = ? AND setup_id = ?', [p.product, p.setup_id]));
+        if (taken) {
+          await audit('pool-withdrawn', null, { product: p.product, setupId: p.setup_id, reason: 'already issued in this registry (db copy)' });
+          report.pool.withdrawn++;
+          continue;
+        }
+      }
+      poolIds.set(p.id as number, await insertRow(t, 'pool', { ...p, unit_id: unitId }, keep.pool));
+      report.pool.copied++;
+    }
+  }
+  for (const c of poolClaims) {
+    const poolId = poolIds.get(c.sourcePoolId);
+    if (poolId !== undefined) await t.run('UPDATE units SET pool_id = ? WHERE id = ?', [poolId, c.unitId]);
+  }
+
+  for (const [table, col] of [['used_codes', 'setup_code'], ['used_setup_ids', 'setup_id']] as const) {
+    for (const r of await s.all(`SELECT product, ${col} AS v FROM ${table} ORDER BY product, ${col}`)) {
+      const n = await t.run(`INSERT INTO ${table} (product, ${col}) VALUES (?, ?) ON CONFLICT DO NOTHING`, [r.product, r.v]);
+      report[table][n ? 'copied' : 'present']++;
+    }
+  }
+
+  for (const table of ['attempts', 'audit'] as const) {
+    for await (const page of pages(s, table)) {
+      for (const r of page) {
+        if (!keep[table] && (await t.get(`SELECT 1 AS one FROM ${table} WHERE uid = ?`, [r.uid]))) {
+          report[table].present++;
+          continue;
+        }
+        const unitId = r.unit_id === null ? null : (unitIds.get(r.unit_id as number) ?? null);
+        await insertRow(t, table, { ...r, unit_id: unitId }, keep[table]);
+        report[table].copied++;
+      }
+    }
+  }
+  if (targetKind === 'postgres') {
+    for (const table of ['units', 'pool', 'attempts', 'audit']) {
+      await t.run(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${table}), false)`);
+    }
+  }
+  return report;
+}
