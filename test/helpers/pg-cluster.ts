@@ -64,8 +64,8 @@ export class PgCluster {
     process.on('exit', this.onExit);
   }
 
-  /** initdb + start. */
-  static async start(options: { maxConnections?: number } = {}): Promise<PgCluster> {
+  /** initdb + start. Not durable unless asked (tests kill stations, not the server): no fsync. */
+  static async start(options: { maxConnections?: number; durable?: boolean } = {}): Promise<PgCluster> {
     binDir(); // a clear message first if the binaries are missing
     const dir = mkdtempSync(join(tmpdir(), 'hkfs-pg-'));
     if (asRoot) {
@@ -79,7 +79,7 @@ export class PgCluster {
     }
     await server('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${join(dir, 'pw')}`, '--no-sync', '-E', 'UTF8', '--locale=C']);
     const cluster = new PgCluster(dir, await freePort());
-    cluster.settings = `-c listen_addresses=127.0.0.1 -p ${cluster.port} -k ${dir} -c fsync=off -c full_page_writes=off -c max_connections=${options.maxConnections ?? 60}`;
+    cluster.settings = `-c listen_addresses=127.0.0.1 -p ${cluster.port} -k ${dir} ${options.durable ? '' : '-c fsync=off -c full_page_writes=off '}-c max_connections=${options.maxConnections ?? 60}`;
     await cluster.startServer();
     await cluster.admin(async (c) => {
       await c.query(`CREATE ROLE ${STATION_USER} LOGIN PASSWORD '${STATION_PASSWORD}'`);
