@@ -148,6 +148,8 @@ export interface AppSnapshot {
   /** True while an engineer has unlocked the PIN-locked profile in this session. */
   unlocked: boolean;
   dataDir: string;
+  /** This station's name as the database records it (a line's database holds several). */
+  stationName: string;
   database: DatabaseInfo;
 }
 

@@ -380,6 +380,7 @@ export class AppCore {
       demo: this.bench.demo,
       settings: this.settingsFile.public,
       pool: this.products.loaded && this.registry.poolRemaining !== null ? { remaining: this.registry.poolRemaining } : null,
+      stationName: this.stationName,
       database: this.registry.info(),
       unlocked: this.products.unlocked,
       dataDir: this.dataDir,
