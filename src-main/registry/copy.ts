@@ -73,21 +73,60 @@ export async function copyRegistry(source: Engine, target: Engine, by: string): 
   }, { retry: false });
 }
 
-async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): Promise<CopyReport> {
-  const report = { products: newCount(), units: { ...newCount(), updated: 0 }, pool: { ...newCount(), withdrawn: 0 }, used_codes: newCount(), used_setup_ids: newCount(), attempts: newCount(), audit: newCount() };
-  const keep = { units: await isEmpty(t, 'units'), pool: await isEmpty(t, 'pool'), attempts: await isEmpty(t, 'attempts'), audit: await isEmpty(t, 'audit') };
-  // Into an empty registry nothing can already be there: no lookups per row.
-  const empty = keep.units && keep.pool && (await isEmpty(t, 'used_codes')) && (await isEmpty(t, 'used_setup_ids'));
-  const now = new Date().toISOString();
-  const audit = (event: string, unitId: number | null, detail: Record<string, unknown>) =>
-    t.run('INSERT INTO audit (uid, at, station, event, unit_id, detail) VALUES (?, ?, ?, ?, ?, ?)', [randomUUID().replace(/-/g, ''), now, by, event, unitId, JSON.stringify(detail)]);
+/** One copy run: the two connections, what the target held at the start, the numbers so far. */
+interface Run {
+  s: Sql;
+  t: Sql;
+  report: CopyReport & { units: CopyCount & { updated: number }; pool: CopyCount & { withdrawn: number } };
+  /** The target's tables were empty at the start: row numbers are kept. */
+  keep: Record<'units' | 'pool' | 'attempts' | 'audit', boolean>;
+  /** Nothing at all was in the target: no lookups per row. */
+  empty: boolean;
+  unitIds: Map<number, number>;
+  poolIds: Map<number, number>;
+  audit(event: string, unitId: number | null, detail: Record<string, unknown>): Promise<unknown>;
+}
 
+async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): Promise<CopyReport> {
+  const keep = { units: await isEmpty(t, 'units'), pool: await isEmpty(t, 'pool'), attempts: await isEmpty(t, 'attempts'), audit: await isEmpty(t, 'audit') };
+  const now = new Date().toISOString();
+  const run: Run = {
+    s, t, keep, unitIds: new Map(), poolIds: new Map(),
+    report: { products: newCount(), units: { ...newCount(), updated: 0 }, pool: { ...newCount(), withdrawn: 0 }, used_codes: newCount(), used_setup_ids: newCount(), attempts: newCount(), audit: newCount() },
+    empty: keep.units && keep.pool && (await isEmpty(t, 'used_codes')) && (await isEmpty(t, 'used_setup_ids')),
+    audit: (event, unitId, detail) => {
+      keep.audit = false; // a row of our own takes a number: the source's audit rows then get new ones
+      return t.run('INSERT INTO audit (uid, at, station, event, unit_id, detail) VALUES (?, ?, ?, ?, ?, ?)', [randomUUID().replace(/-/g, ''), now, by, event, unitId, JSON.stringify(detail)]);
+    },
+  };
   for (const p of await s.all('SELECT * FROM products ORDER BY id')) {
     const n = await t.run('INSERT INTO products (id, name, category, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [p.id, p.name, p.category, p.created_at]);
-    report.products[n ? 'copied' : 'present']++;
+    run.report.products[n ? 'copied' : 'present']++;
   }
+  const poolClaims = await copyUnits(run);
+  await copyPool(run);
+  for (const c of poolClaims) {
+    const poolId = run.poolIds.get(c.sourcePoolId);
+    if (poolId !== undefined) await t.run('UPDATE units SET pool_id = ? WHERE id = ?', [poolId, c.unitId]);
+  }
+  for (const [table, col] of [['used_codes', 'setup_code'], ['used_setup_ids', 'setup_id']] as const) {
+    for (const r of await s.all(`SELECT product, ${col} AS v FROM ${table} ORDER BY product, ${col}`)) {
+      const n = await t.run(`INSERT INTO ${table} (product, ${col}) VALUES (?, ?) ON CONFLICT DO NOTHING`, [r.product, r.v]);
+      run.report[table][n ? 'copied' : 'present']++;
+    }
+  }
+  for (const table of ['attempts', 'audit'] as const) await copyLog(run, table);
+  if (targetKind === 'postgres') {
+    for (const table of ['units', 'pool', 'attempts', 'audit']) {
+      await t.run(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${table}), false)`);
+    }
+  }
+  return run.report;
+}
 
-  const unitIds = new Map<number, number>();
+/** Units, by product and MAC. Returns the pool entries copied units hold (set once the pool is in). */
+async function copyUnits(run: Run): Promise<{ unitId: number; sourcePoolId: number }[]> {
+  const { s, t, report, unitIds, empty } = run;
   const conflicts: string[] = [];
   const poolClaims: { unitId: number; sourcePoolId: number }[] = [];
   for await (const page of pages(s, 'units')) {
@@ -115,8 +154,8 @@ async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): 
         conflicts.push(`${name}: its setup code was already issued in the target to another unit or pool entry`);
         continue;
       }
-      const idTaken = empty ? undefined : await t.get('SELECT 1 AS one FROM used_setup_ids WHERE product = ? AND setup_id = ?', [u.product, u.setup_id]);
-      const id = await insertRow(t, 'units', { ...u, pool_id: null }, keep.units);
+      const idTaken = empty || samePool ? undefined : await t.get('SELECT 1 AS one FROM used_setup_ids WHERE product = ? AND setup_id = ?', [u.product, u.setup_id]);
+      const id = await insertRow(t, 'units', { ...u, pool_id: null }, run.keep.units);
       unitIds.set(u.id as number, id);
       report.units.copied++;
       if (samePool) {
@@ -125,21 +164,27 @@ async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): 
       } else if (u.pool_id !== null) {
         poolClaims.push({ unitId: id, sourcePoolId: u.pool_id as number });
       }
-      if (idTaken && !samePool) {
-        await audit('setup-id-repeated', id, { product: u.product, setupId: u.setup_id, mac: u.mac, reason: 'copied from another registry' });
-        const withdrawn = await t.all('SELECT id FROM pool WHERE product = ? AND setup_id = ? AND unit_id IS NULL', [u.product, u.setup_id]);
-        for (const w of withdrawn) {
-          await t.run('DELETE FROM pool WHERE id = ?', [w.id]);
-          await audit('pool-withdrawn', null, { product: u.product, setupId: u.setup_id, poolId: w.id, reason: 'setup ID already issued' });
-        }
-      }
-      await t.run(`INSERT INTO used_codes (product, setup_code) VALUES (?, ?) ON CONFLICT DO NOTHING`, [u.product, u.setup_code]);
-      await t.run(`INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [u.product, u.setup_id]);
+      if (idTaken) await repeatedSetupId(run, id, u);
+      await t.run('INSERT INTO used_codes (product, setup_code) VALUES (?, ?) ON CONFLICT DO NOTHING', [u.product, u.setup_code]);
+      await t.run('INSERT INTO used_setup_ids (product, setup_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [u.product, u.setup_id]);
     }
   }
   if (conflicts.length > 0) throw new CopyConflictError(conflicts, 'target');
+  return poolClaims;
+}
 
-  const poolIds = new Map<number, number>();
+/** A copied unit whose setup ID the target had issued: kept (the device exists), audited; free pool entries with that ID withdrawn. */
+async function repeatedSetupId(run: Run, id: number, u: Row): Promise<void> {
+  await run.audit('setup-id-repeated', id, { product: u.product, setupId: u.setup_id, mac: u.mac, reason: 'copied from another registry' });
+  for (const w of await run.t.all('SELECT id FROM pool WHERE product = ? AND setup_id = ? AND unit_id IS NULL', [u.product, u.setup_id])) {
+    await run.t.run('DELETE FROM pool WHERE id = ?', [w.id]);
+    await run.audit('pool-withdrawn', null, { product: u.product, setupId: u.setup_id, poolId: w.id, reason: 'setup ID already issued' });
+  }
+}
+
+/** Pool entries, by product and setup code; a free one whose code or ID the target issued is not copied. */
+async function copyPool(run: Run): Promise<void> {
+  const { s, t, report, unitIds, poolIds, empty } = run;
   for await (const page of pages(s, 'pool')) {
     for (const p of page) {
       const there = empty ? undefined : await t.get('SELECT id, unit_id FROM pool WHERE product = ? AND setup_code = ?', [p.product, p.setup_code]);
@@ -154,44 +199,28 @@ async function copyAll(s: Sql, t: Sql, targetKind: Engine['kind'], by: string): 
         const taken = (await t.get('SELECT 1 AS one FROM used_codes WHERE product = ? AND setup_code = ?', [p.product, p.setup_code]))
           ?? (await t.get('SELECT 1 AS one FROM used_setup_ids WHERE product = ? AND setup_id = ?', [p.product, p.setup_id]));
         if (taken) {
-          await audit('pool-withdrawn', null, { product: p.product, setupId: p.setup_id, reason: 'already issued in this registry (db copy)' });
+          await run.audit('pool-withdrawn', null, { product: p.product, setupId: p.setup_id, reason: 'already issued in this registry (db copy)' });
           report.pool.withdrawn++;
           continue;
         }
       }
-      poolIds.set(p.id as number, await insertRow(t, 'pool', { ...p, unit_id: unitId }, keep.pool));
+      poolIds.set(p.id as number, await insertRow(t, 'pool', { ...p, unit_id: unitId }, run.keep.pool));
       report.pool.copied++;
     }
   }
-  for (const c of poolClaims) {
-    const poolId = poolIds.get(c.sourcePoolId);
-    if (poolId !== undefined) await t.run('UPDATE units SET pool_id = ? WHERE id = ?', [poolId, c.unitId]);
-  }
+}
 
-  for (const [table, col] of [['used_codes', 'setup_code'], ['used_setup_ids', 'setup_id']] as const) {
-    for (const r of await s.all(`SELECT product, ${col} AS v FROM ${table} ORDER BY product, ${col}`)) {
-      const n = await t.run(`INSERT INTO ${table} (product, ${col}) VALUES (?, ?) ON CONFLICT DO NOTHING`, [r.product, r.v]);
-      report[table][n ? 'copied' : 'present']++;
-    }
-  }
-
-  for (const table of ['attempts', 'audit'] as const) {
-    for await (const page of pages(s, table)) {
-      for (const r of page) {
-        if (!keep[table] && (await t.get(`SELECT 1 AS one FROM ${table} WHERE uid = ?`, [r.uid]))) {
-          report[table].present++;
-          continue;
-        }
-        const unitId = r.unit_id === null ? null : (unitIds.get(r.unit_id as number) ?? null);
-        await insertRow(t, table, { ...r, unit_id: unitId }, keep[table]);
-        report[table].copied++;
+/** Attempts or audit rows, by uid, their unit references following the units. */
+async function copyLog(run: Run, table: 'attempts' | 'audit'): Promise<void> {
+  for await (const page of pages(run.s, table)) {
+    for (const r of page) {
+      if (!run.keep[table] && (await run.t.get(`SELECT 1 AS one FROM ${table} WHERE uid = ?`, [r.uid]))) {
+        run.report[table].present++;
+        continue;
       }
+      const unitId = r.unit_id === null ? null : (run.unitIds.get(r.unit_id as number) ?? null);
+      await insertRow(run.t, table, { ...r, unit_id: unitId }, run.keep[table]);
+      run.report[table].copied++;
     }
   }
-  if (targetKind === 'postgres') {
-    for (const table of ['units', 'pool', 'attempts', 'audit']) {
-      await t.run(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM ${table}), false)`);
-    }
-  }
-  return report;
 }

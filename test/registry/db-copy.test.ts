@@ -32,7 +32,8 @@ async function stationRegistry(path: string, station: string, units: number, tag
   const db = openRegistry(path, { station });
   try {
     await db.upsertProduct({ id: 'plug', productName: 'Plug', category: 7 });
-    const pool = Array.from({ length: 300 }, () => ({ setupCode: String(10_000_000 + (randomBytes(4).readUInt32BE() % 89_999_999)), setupId: randomBytes(3).toString('hex').slice(0, 4).toUpperCase(), salt: randomBytes(16), verifier: randomBytes(384) }));
+    // 300 distinct identities (unique per station too: codes 2TT0xxxx, IDs <tag letter> + 3 base-36 digits)
+    const pool = Array.from({ length: 300 }, (_, i) => ({ setupCode: String(20_000_000 + tag * 10_000 + i), setupId: `${String.fromCharCode(65 + (tag % 26))}${i.toString(36).padStart(3, '0')}`.toUpperCase(), salt: randomBytes(16), verifier: randomBytes(384) }));
     await db.importPool('plug', pool);
     for (let i = 0; i < units; i++) {
       const { unit } = await db.reserveIdentity({ product: 'plug', mac: mac(i, tag), chip: 'esp32', station, operator: 'op', usePool: i % 50 === 0, poolPayload: (_c, id) => `X-HM://P${id}`, fresh: secrets });
