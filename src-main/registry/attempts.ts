@@ -112,7 +112,7 @@ export class AttemptLog {
         `SELECT station, substr(at, 1, 13) AS hour, ${counts} FROM attempts WHERE ${where.join(' AND ')} GROUP BY station, substr(at, 1, 13) ORDER BY hour, station`, args),
     ] as const);
     const hours = Math.max((Date.parse(opts.to) - Date.parse(opts.from)) / 3_600_000, 1 / 60);
-    const rate = (n: number) => Math.round((n / hours) * 10) / 10;
+    const rate = (n: number) => Math.round((n / hours) * 100) / 100;
     return {
       from: opts.from,
       to: opts.to,

@@ -56,6 +56,7 @@ describe('the production line in the UI', () => {
     await expect.poll(() => page.getByTestId('database-location').textContent()).toBe(shown);
     expect(await page.getByTestId('database-input').inputValue()).toBe('');
     expect(await page.content()).not.toContain(STATION_PASSWORD);
+    await page.getByTestId('database-panel').screenshot({ path: 'test-results/line-settings-database.png' });
   });
 
   it('History: one station or the whole line, and per-station counts of units and failures', async () => {
@@ -71,7 +72,8 @@ describe('the production line in the UI', () => {
     await expect.poll(() => page.getByTestId('history-row').count()).toBe(0);
     await page.getByTestId('filter-station').selectOption('');
     await page.getByTestId('view-line').click();
-    await expect.poll(() => page.getByTestId('line-row').allTextContents()).toEqual(['bench-90100', 'ui-line1000']);
+    await expect.poll(() => page.getByTestId('line-row').allTextContents()).toEqual(['bench-90100.04', 'ui-line100.040']);
+    await page.screenshot({ path: 'test-results/line-history-stations.png' });
   });
 
   it('a server that stops is one banner; it goes once the server answers again', async () => {
