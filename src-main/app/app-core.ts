@@ -304,6 +304,9 @@ export class AppCore {
     });
     this.station.on(this.onStationEvent);
     for (const { path, board } of this.bench.pluggedPorts()) this.station.portChanged(path, 'attached', board);
+    // Units this station left reserved or flashing (killed, power cut) are marked interrupted: they
+    // keep their identity and complete with it when re-plugged. Other stations' units are not touched.
+    void this.station.resumeIncomplete().then((units) => units.length > 0 && this.emitSnapshot(), () => undefined);
   }
 
   async activateProfile(file: string): Promise<AppSnapshot> {

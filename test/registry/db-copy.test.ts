@@ -85,6 +85,11 @@ describe('db migrate', () => {
     expect(missing.err).toMatch(/nosuch: no such database on the server: create it \(createdb\)/);
     expect((await cli('history', '--db', 'postgres://127.0.0.1:1/x')).err).toMatch(/^history: The production database did not answer .*connection refused/);
     expect((await cli('history', '--db', 'mysql://u:secretpw@h/x')).err).toBe('history: --db: mysql://h/x: only SQLite files and postgres:// URLs are supported\n');
+    // the offline batch checks its identities against the line's registry (and says so plainly when it cannot)
+    expect((await cli('batch', '--count', '3', '--prefix', 'Fan', '--cid', '3', '--size', '0x6000', '--db', url, '--outdir', 'batch-line', '--labels', 'none')).code).toBe(0);
+    const offline = await cli('batch', '--count', '3', '--prefix', 'Fan', '--cid', '3', '--size', '0x6000', '--db', url.replace(STATION_PASSWORD, 'nope'), '--outdir', 'batch-x', '--labels', 'none');
+    expect(offline.code).not.toBe(0);
+    expect(offline.err).toContain('the server refused the user name or password');
   }, 120_000);
 });
 
@@ -112,6 +117,10 @@ describe('db copy', () => {
     for (const line of again.out.trim().split('\n').slice(1)) expect(line).toMatch(/\s0 copied/);
     const counts = await cluster.admin((c) => c.query('SELECT (SELECT COUNT(*) FROM units) AS u, (SELECT COUNT(*) FROM attempts) AS a, (SELECT COUNT(*) FROM audit) AS au, (SELECT COUNT(*) FROM pool) AS p'), 'line');
     expect(counts.rows[0]).toEqual({ u: String(UNITS), a: String(UNITS / 4), au: String(ra.audit!.length), p: '300' });
+    // the line's view of what was copied: one station, its runs in the last 24 hours
+    const view = await cli('history', '--db', line, '--stations', '--json');
+    expect(JSON.parse(view.out).stations).toEqual([{ station: 'bench-a', units: UNITS / 4, failures: 0, unitsPerHour: expect.any(Number), failuresPerHour: 0 }]);
+    expect((await cli('history', '--db', line, '--station', 'nobody', '--json')).out).toBe('[]\n');
   }, 300_000);
 
   it('a second station merges into the line; a station that is now online keeps issuing new numbers; clashes are refused, nothing half-copied', async () => {
