@@ -10,6 +10,9 @@ import { LocationError, openRegistry, parseLocation, type Registry, type Registr
 import { AppError } from './errors.ts';
 import type { SettingsValues } from './settings.ts';
 
+/** How long a snapshot waits for the registry's counters before showing the last ones. */
+const REFRESH_WAIT_MS = 3_000;
+
 export interface AppRegistryOptions {
   dataDir: string;
   stationName: string;
@@ -59,18 +62,28 @@ export class AppRegistry {
     });
   }
 
-  /** Reads the counters and the pool left; an unreachable registry keeps the last values and says so. */
+  /**
+   * Reads the counters and the pool left; an unreachable registry keeps the last values and says
+   * so. A server that does not answer within REFRESH_WAIT_MS does not hold up the window (the app's
+   * start, a snapshot): the read goes on in the background and the status says the database is gone.
+   */
   async refresh(product: string | undefined): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const reads = Promise.all([
+      this.db.attempts.shiftCounters(this.options.stationName, this.options.settings.shiftStart),
+      product ? this.db.poolRemaining(product) : Promise.resolve(null),
+    ]);
+    reads.catch(() => undefined); // a late failure after the wait below is reported by the status
     try {
-      const [counters, poolRemaining] = await Promise.all([
-        this.db.attempts.shiftCounters(this.options.stationName, this.options.settings.shiftStart),
-        product ? this.db.poolRemaining(product) : Promise.resolve(null),
-      ]);
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${this.db.shown} did not answer`)), REFRESH_WAIT_MS)));
+      const [counters, poolRemaining] = await Promise.race([reads, late]);
       this.counters = counters;
       this.poolRemaining = poolRemaining;
     } catch (err) {
       this.online = false;
-      this.message = err instanceof Error ? err.message : String(err);
+      this.message ??= err instanceof Error ? err.message : String(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

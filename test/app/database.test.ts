@@ -29,8 +29,8 @@ const platform: Platform = {
 };
 const call = (method: string, ...args: unknown[]) => dispatch(handlers, method, args);
 const snapshot = async () => ((await call('getSnapshot')) as { value: AppSnapshot }).value;
-const open = async () => {
-  core = await AppCore.open({ dataDir, demo: true, demoPacing: false, portBinding: { list: async () => [] }, platform, stationName: 'bench-7', databaseRetryMs: 1_000 });
+const open = async (databaseRetryMs: number | undefined = 1_000) => {
+  core = await AppCore.open({ dataDir, demo: true, demoPacing: false, portBinding: { list: async () => [] }, platform, stationName: 'bench-7', databaseRetryMs });
   handlers = createHandlers(core);
 };
 async function provision(): Promise<ProvisionReply> {
@@ -110,5 +110,17 @@ describe('the production database in the app', () => {
     expect((await snapshot()).database.online).toBe(true);
     expect(events).toEqual([expect.stringMatching(/^gone: The production database is not reachable/), 'back']);
     off();
+  }, 60_000);
+
+  it('the station starts while its line server is down (it does not wait the 2 minutes a unit would), says so, and works once it is back', async () => {
+    await core.close();
+    await cluster.stopServer('fast');
+    await open(undefined); // the default 2-minute wait for work; the test's own limit is far shorter
+    const snap = await snapshot();
+    expect(snap.database).toMatchObject({ engine: 'postgres', online: false });
+    expect(JSON.stringify(snap)).not.toContain(STATION_PASSWORD);
+    await cluster.startServer();
+    expect(await provision()).toMatchObject({ kind: 'done' });
+    expect((await snapshot()).database.online).toBe(true);
   }, 60_000);
 });
