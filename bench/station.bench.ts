@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProductionDb } from '../src-main/station/db.ts';
+import { openRegistry } from '../src-main/registry/index.ts';
 import { createDemoProfile, loadProfile } from '../src-main/station/profile-file.ts';
 import { Station } from '../src-main/station/station.ts';
 import { VirtualChipRegistry } from '../src-main/virtual-chip/index.ts';
@@ -17,7 +17,7 @@ function mac(i: number): string {
 
 async function run(ports: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-station-'));
-  const db = ProductionDb.open(join(dir, 'station.db'));
+  const db = openRegistry(join(dir, 'station.db'), { station: 'bench' });
   try {
     const registry = new VirtualChipRegistry();
     const station = new Station({ db, profile: await loadProfile(await createDemoProfile(dir)), labelDir: join(dir, 'labels'), stationName: 'bench', operator: 'bench', virtualRegistry: registry });
@@ -44,7 +44,7 @@ async function run(ports: number): Promise<void> {
         `per unit ${(ms / UNITS / (1 / ports)).toFixed(0)} ms wall per port; median flash+verify ${flashMs[flashMs.length >> 1]} ms`,
     );
   } finally {
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

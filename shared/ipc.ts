@@ -9,10 +9,10 @@ import type { LabelSpec } from './label/index.ts';
 import type { PrinterMode } from './station/printer.ts';
 import type { ProductProfile, StationChip } from './station/profile.ts';
 import { CHIP_IDS } from './chips.ts';
-import type { AttemptQuery, AttemptSummary, ProvisionResult, ShiftCounters, StationEvent, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
+import type { AttemptQuery, AttemptSummary, LineCounts, ProvisionResult, ShiftCounters, StationEvent, UnitQuery, UnitStatus, UnitSummary } from './station/events.ts';
 import type { Failure, PortPhase, PortState, Stage } from './station/port-state.ts';
 
-export type { AttemptQuery, AttemptSummary, Failure, PortPhase, PortState, ProvisionResult, ShiftCounters, Stage, StationEvent, UnitStatus, UnitSummary };
+export type { AttemptQuery, AttemptSummary, Failure, LineCounts, PortPhase, PortState, ProvisionResult, ShiftCounters, Stage, StationEvent, UnitStatus, UnitSummary };
 
 /** Error codes that cross the bridge. Station failures keep their own code in `detail`-free form. */
 export type IpcErrorCode =
@@ -96,6 +96,27 @@ export interface AppSettings {
   autoProvision: boolean;
   /** Take identities from the imported batch pool (in import order) instead of generating them. */
   usePool: boolean;
+  /** With usePool, when the pool is empty: stop (the unit waits; default) or give fresh identities. */
+  whenPoolEmpty: 'stop' | 'fresh';
+}
+
+/** The production database as the renderer may see it: where (never with credentials), and whether it answers. */
+export interface DatabaseInfo {
+  engine: 'sqlite' | 'postgres';
+  /** A file path, or postgres://host:port/database (no user name, no password). */
+  location: string;
+  /** 'environment': fixed by STATION_DB; 'settings': chosen in Settings; 'default': production.db in the data folder. */
+  source: 'environment' | 'settings' | 'default';
+  online: boolean;
+  /** Why it does not answer (operator words), when it does not. */
+  message: string | null;
+}
+
+/** The line's view: one station or all of them, over whole days (YYYY-MM-DD; default the last 24 hours). */
+export interface LineQuery {
+  station?: string;
+  from?: string;
+  to?: string;
 }
 
 /** The active product's identity pool (batch manifests imported with importPool). */
@@ -129,6 +150,9 @@ export interface AppSnapshot {
   /** True while an engineer has unlocked the PIN-locked profile in this session. */
   unlocked: boolean;
   dataDir: string;
+  /** This station's name as the database records it (a line's database holds several). */
+  stationName: string;
+  database: DatabaseInfo;
 }
 
 /** History search; the same query the database answers. */
@@ -207,6 +231,12 @@ export interface StationMethods {
   scanLabel: [[port: string, text: string], ScanReply];
   listUnits: [[filter: HistoryFilter], UnitSummary[]];
   listAttempts: [[filter: AttemptQuery], AttemptSummary[]];
+  /** Stations that have records in the database (a line's registry holds several). */
+  listStations: [[], string[]];
+  /** Per station: units and failed runs, and per hour (the line's view), for the active product. */
+  lineCounts: [[query: LineQuery], LineCounts];
+  /** Engineer: use another production database (file path or postgres:// URL), checked before the switch. */
+  setDatabase: [[location: string], DatabaseInfo];
   /** Engineer: renumber / rename slots. */
   saveSlots: [[slots: SlotConfig[]], SlotConfig[]];
   forgetSlot: [[key: string], void];
@@ -248,6 +278,9 @@ export const STATION_METHODS = [
   'getLabel',
   'listUnits',
   'listAttempts',
+  'listStations',
+  'lineCounts',
+  'setDatabase',
   'saveSlots',
   'forgetSlot',
   'resetShift',

@@ -41,6 +41,8 @@ export interface UnitQuery {
   /** Exact serial number. */
   serial?: string;
   status?: UnitStatus;
+  /** Only this station's units (a line's registry holds every station's); absent: the whole line. */
+  station?: string;
   /** ISO date or time, inclusive. */
   from?: string;
   to?: string;
@@ -54,6 +56,21 @@ export interface ShiftCounters {
   since: string;
 }
 
+/** The line's view: per station, units made and failed runs over a period, and hour by hour. */
+export interface LineCounts {
+  from: string;
+  to: string;
+  stations: { station: string; units: number; failures: number; unitsPerHour: number; failuresPerHour: number }[];
+  /** UTC hours ('YYYY-MM-DDTHH'), oldest first. */
+  hours: { station: string; hour: string; units: number; failures: number }[];
+}
+
+/** Whether the production database answers (a line's server can stop or become unreachable). */
+export interface RegistryState {
+  online: boolean;
+  message: string;
+}
+
 export type StationEvent =
   | { type: 'stage'; port: string; unitId?: number; stage: Stage; percent: number; message: string }
   | { type: 'needs-confirmation'; port: string; unitId: number; mac: string; setupId: string }
@@ -61,6 +78,8 @@ export type StationEvent =
   | { type: 'done'; port: string; unit: UnitSummary; reflashed: boolean }
   | { type: 'label'; unitId: number; status: 'printed' | 'failed' | 'verified' | 'mismatch'; message?: string }
   | { type: 'counters'; counters: ShiftCounters }
+  /** The production database stopped answering, or answers again (one message each time). */
+  | { type: 'registry'; state: RegistryState }
   /** Every change of a port's model (shared/station/port-state.ts): the UI is a pure view of these. */
   | { type: 'port-state'; port: string; state: PortState };
 
@@ -96,6 +115,8 @@ export interface AttemptQuery {
   mac?: string;
   setupId?: string;
   unitId?: number;
+  /** Only this station's attempts; absent: the whole line. */
+  station?: string;
   outcome?: AttemptOutcome;
   kind?: AttemptKind;
   from?: string;

@@ -60,10 +60,38 @@ export function drawIdentity(issued: IssuedIdentities, options: DrawOptions = {}
   return { setupCode: drawUnissued('setupCode', issued, options), setupId: drawUnissued('setupId', issued, options) };
 }
 
+/** What has been issued, asked of a database server (the line's registry answers asynchronously). */
+export interface IssuedIdentitiesAsync {
+  isIssued(kind: IdentityKind, value: string): Promise<boolean>;
+}
+
+/** drawUnissued for an asynchronous `issued` (same draws, same limit, same error). */
+export async function drawUnissuedAsync(kind: IdentityKind, issued: IssuedIdentitiesAsync, options: DrawOptions = {}): Promise<string> {
+  const random = options.random ?? cryptoRandomBytes;
+  const maxDraws = options.maxDraws ?? MAX_DRAWS;
+  for (let attempt = 0; attempt < maxDraws; attempt++) {
+    const value = kind === 'setupCode' ? generateSetupCode(random) : generateSetupId(random);
+    if (!(await issued.isIssued(kind, value))) return value;
+  }
+  throw new IdentityExhaustedError(kind, maxDraws);
+}
+
+/** drawIdentity for an asynchronous `issued`. The database's unique keys still have the last word. */
+export async function drawIdentityAsync(issued: IssuedIdentitiesAsync, options: DrawOptions = {}): Promise<{ setupCode: string; setupId: string }> {
+  return { setupCode: await drawUnissuedAsync('setupCode', issued, options), setupId: await drawUnissuedAsync('setupId', issued, options) };
+}
+
 /** Which value of an identity made elsewhere was issued already (the code is checked first), if any. */
 export function issuedConflict(identity: { setupCode: string; setupId: string }, issued: IssuedIdentities): IdentityKind | undefined {
   if (issued.isIssued('setupCode', identity.setupCode)) return 'setupCode';
   if (issued.isIssued('setupId', identity.setupId)) return 'setupId';
+  return undefined;
+}
+
+/** issuedConflict for an asynchronous `issued`. */
+export async function issuedConflictAsync(identity: { setupCode: string; setupId: string }, issued: IssuedIdentitiesAsync): Promise<IdentityKind | undefined> {
+  if (await issued.isIssued('setupCode', identity.setupCode)) return 'setupCode';
+  if (await issued.isIssued('setupId', identity.setupId)) return 'setupId';
   return undefined;
 }
 

@@ -7,15 +7,16 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabelSpec } from '../../shared/label/index.ts';
 import type {
-  AppEvent, AppSettings, AppSnapshot, AttemptQuery, AttemptSummary, DemoChipKind, DemoFault, HistoryFilter, LabelOutcome, LabelPreview,
-  PrinterChoice, ProfileDraft, ProfileEditorData, ProfileFileKind, ProfileListEntry, PoolImportReply, ProvisionReply,
+  AppEvent, AppSettings, AppSnapshot, AttemptQuery, AttemptSummary, DatabaseInfo, DemoChipKind, DemoFault, HistoryFilter, LabelOutcome, LabelPreview,
+  LineCounts, LineQuery, PrinterChoice, ProfileDraft, ProfileEditorData, ProfileFileKind, ProfileListEntry, PoolImportReply, ProvisionReply,
   ScanReply, ShiftCounters, SlotConfig,
 } from '../../shared/ipc.ts';
 import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
 import { readyPortState, type BoardInfo } from '../../shared/station/port-state.ts';
 import { ensureDirSync, removeStaleTempFiles } from '../fs/index.ts';
 import type { ListingBinding, PortOpener } from '../flash/index.ts';
-import { ProductionDb } from '../station/db.ts';
+import type { Registry } from '../registry/index.ts';
+import { AppRegistry } from './app-registry.ts';
 import { createDemoProfile, type LoadedProfile } from '../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../station/station.ts';
 import { Bench } from './bench.ts';
@@ -65,6 +66,13 @@ export interface AppCoreOptions {
   demoPacing?: boolean;
   /** Clock of the PIN lock-out (tests); default Date.now. */
   clock?: () => number;
+  /**
+   * The production registry, fixed from outside (the STATION_DB environment variable): a file path
+   * or a postgres:// URL. Without it: the one chosen in Settings, else production.db in the data folder.
+   */
+  database?: string;
+  /** A server registry: how long work waits for an unreachable server (default 2 minutes). */
+  databaseRetryMs?: number;
 }
 
 export class AppCore {
@@ -72,7 +80,7 @@ export class AppCore {
   readonly labelsDir: string;
   readonly profiles: ProfilesFolder;
   readonly bench: Bench;
-  private readonly db: ProductionDb;
+  private readonly registry: AppRegistry;
   private station: Station | null = null;
   private readonly products: Products;
   private readonly settingsFile: SettingsFile;
@@ -93,7 +101,10 @@ export class AppCore {
       changed: () => this.emitSnapshot(),
     });
     ensureDirSync(this.profiles.dir, 0o700);
-    this.db = ProductionDb.open(join(options.dataDir, 'production.db'));
+    this.registry = new AppRegistry({
+      dataDir: options.dataDir, stationName: this.stationName, fixed: options.database, retryForMs: options.databaseRetryMs, settings: this.settings,
+      changed: () => this.emitSnapshot(),
+    });
     this.bench = new Bench({
       dataDir: options.dataDir,
       portBinding: options.portBinding,
@@ -118,14 +129,57 @@ export class AppCore {
     // In demo mode the first profile checks the virtual boards' boot log and numbers them.
     if (!hasProfiles) await createDemoProfile(this.profiles.dir, this.bench.demo ? 'app' : 'plain');
     await this.settingsFile.load();
+    this.registry.open();
     await this.products.load(this.settings.activeProfile);
+    await this.refresh();
     if (this.bench.demo) this.bench.enableDemo();
     await this.bench.start(this.options.watchPorts ?? false, this.options.pollMs);
   }
 
   async close(): Promise<void> {
     await this.bench.stop();
-    this.db.close();
+    await this.station?.close();
+    await this.registry.close();
+  }
+
+  // ---------------------------------------------------------------- the production database
+
+  private get db(): Registry {
+    return this.registry.db;
+  }
+
+  /** Reads the counters and the pool left from the registry (the snapshot shows the last values). */
+  refresh(): Promise<void> {
+    return this.registry.refresh(this.products.loaded?.profile.id);
+  }
+
+  /**
+   * Engineer: production records go to another registry (a file path or a postgres:// URL). It is
+   * opened and checked first (reachable, migrated); only then does the station switch, between
+   * units. A URL's password is kept in settings.json (0600) and never sent back.
+   */
+  async setDatabase(location: string): Promise<DatabaseInfo> {
+    this.requireEngineer('change the production database');
+    if (this.running.size > 0 || this.station?.busy || this.importing) throw new AppError('busy', 'A unit is being provisioned: change the database when the station is idle.');
+    const db = await this.registry.change(location);
+    this.station?.useRegistry(db);
+    await this.settingsFile.save();
+    await this.refresh();
+    this.emitSnapshot();
+    return this.registry.info();
+  }
+
+  /** Station names in the registry (the History's station filter). */
+  listStations(): Promise<string[]> {
+    return this.db.stations();
+  }
+
+  /** The line's view: per station, units and failed runs (and per hour) over a period, active product. */
+  lineCounts(query: LineQuery): Promise<LineCounts> {
+    const product = this.requireStation().profile.profile.id;
+    const to = query.to ? new Date(Date.parse(`${query.to}T00:00:00.000Z`) + 86_400_000).toISOString() : new Date().toISOString();
+    const from = query.from ? `${query.from}T00:00:00.000Z` : new Date(Date.parse(to) - 24 * 3_600_000).toISOString();
+    return this.db.attempts.lineCounts({ from, to, product, station: query.station });
   }
 
   get stationName(): string {
@@ -155,7 +209,7 @@ export class AppCore {
 
   private onStationEvent = (e: StationEvent): void => {
     // The station counts from its own creation; the app's shift starts where the engineer set it.
-    if (e.type === 'counters') return this.emit({ type: 'counters', counters: this.counters() });
+    if (e.type === 'counters') return void this.refresh().then(() => this.emit({ type: 'counters', counters: this.counters() }));
     this.emit(e);
   };
 
@@ -171,20 +225,26 @@ export class AppCore {
     const usePool = patch.usePool !== undefined && patch.usePool !== this.settings.usePool ? patch.usePool : undefined;
     if (usePool !== undefined) this.requireEngineer('switch between pool and fresh identities'); // before anything changes
     if (patch.autoProvision !== undefined && patch.autoProvision !== this.settings.autoProvision) this.requireEngineer('turn auto-provision on or off');
+    const whenPoolEmpty = patch.whenPoolEmpty !== undefined && patch.whenPoolEmpty !== this.settings.whenPoolEmpty ? patch.whenPoolEmpty : undefined;
+    if (whenPoolEmpty !== undefined) this.requireEngineer('choose what an empty pool does');
     if (patch.autoProvision !== undefined) this.settings.autoProvision = patch.autoProvision;
     if (usePool !== undefined) {
       this.settings.usePool = usePool;
       // Read at each reservation: the next unit already follows the new choice.
       if (this.station) this.station.options.usePool = usePool;
     }
+    if (whenPoolEmpty !== undefined) {
+      this.settings.whenPoolEmpty = whenPoolEmpty;
+      if (this.station) this.station.options.whenPoolEmpty = whenPoolEmpty;
+    }
     await this.settingsFile.save();
     this.emitSnapshot();
     return this.settingsFile.public;
   }
 
-  /** This shift's counters, from the attempt records (they survive profile changes and restarts). */
+  /** This shift's counters, from the attempt records (they survive profile changes and restarts), as last read. */
   counters(): ShiftCounters {
-    return this.db.attempts.shiftCounters(this.stationName, this.settings.shiftStart);
+    return this.registry.counters;
   }
 
   /** Engineer: a new shift starts now. */
@@ -192,6 +252,7 @@ export class AppCore {
     this.requireEngineer('start a new shift');
     this.settings.shiftStart = new Date().toISOString();
     await this.settingsFile.save();
+    await this.refresh();
     this.emitSnapshot();
     return this.counters();
   }
@@ -224,7 +285,11 @@ export class AppCore {
   /** The Station follows the active product; its ports keep their models across switches. */
   private activated(loaded: LoadedProfile | null): void {
     if (!loaded) return;
-    if (this.station) return this.station.setProfile(loaded);
+    if (this.station) {
+      this.station.setProfile(loaded);
+      void this.refresh().then(() => this.emitSnapshot());
+      return;
+    }
     this.station = new Station({
       db: this.db,
       profile: loaded,
@@ -236,9 +301,13 @@ export class AppCore {
       slotOf: (port) => this.bench.slotOfPath(port),
       labelCompletes: 'pending',
       usePool: this.settings.usePool,
+      whenPoolEmpty: this.settings.whenPoolEmpty,
     });
     this.station.on(this.onStationEvent);
     for (const { path, board } of this.bench.pluggedPorts()) this.station.portChanged(path, 'attached', board);
+    // Units this station left reserved or flashing (killed, power cut) are marked interrupted: they
+    // keep their identity and complete with it when re-plugged. Other stations' units are not touched.
+    void this.station.resumeIncomplete().then((units) => units.length > 0 && this.emitSnapshot(), () => undefined);
   }
 
   async activateProfile(file: string): Promise<AppSnapshot> {
@@ -295,6 +364,7 @@ export class AppCore {
     this.importing = true;
     try {
       const reply = await importPoolManifest(this.db, station.profile.profile, path, (done, total) => this.emit({ type: 'pool-import', done, total }));
+      await this.refresh();
       this.emitSnapshot();
       return reply;
     } finally {
@@ -313,7 +383,9 @@ export class AppCore {
       counters: this.counters(),
       demo: this.bench.demo,
       settings: this.settingsFile.public,
-      pool: this.products.loaded ? { remaining: this.db.poolRemaining(this.products.loaded.profile.id) } : null,
+      pool: this.products.loaded && this.registry.poolRemaining !== null ? { remaining: this.registry.poolRemaining } : null,
+      stationName: this.stationName,
+      database: this.registry.info(),
       unlocked: this.products.unlocked,
       dataDir: this.dataDir,
     };
@@ -341,10 +413,12 @@ export class AppCore {
       if (outcome.kind !== 'done') {
         // A demo fault lasts one attempt: the operator then follows the next step.
         if (outcome.kind === 'failed') this.bench.demoChip(port)?.clearFaults();
+        await this.refresh();
         this.emitSnapshot();
         return outcome;
       }
       const label = await this.deliver(outcome.result).catch((err: unknown) => ({ status: 'failed' as const, message: err instanceof Error ? err.message : String(err) }));
+      await this.refresh();
       this.emitSnapshot();
       return { kind: 'done', result: outcome.result, label };
     } finally {
@@ -383,7 +457,7 @@ export class AppCore {
     void this.provisionNext(port).catch(() => undefined);
   }
 
-  scanLabel(port: string, text: string): ScanReply {
+  scanLabel(port: string, text: string): Promise<ScanReply> {
     return this.requireStation().scanLabel(port, text);
   }
 
@@ -403,11 +477,11 @@ export class AppCore {
 
   // ---------------------------------------------------------------- history
 
-  listUnits(filter: HistoryFilter): UnitSummary[] {
+  listUnits(filter: HistoryFilter): Promise<UnitSummary[]> {
     return this.requireStation().listUnits({ ...filter, to: filter.to ? `${filter.to}T23:59:59.999Z` : undefined, limit: filter.limit ?? 500 });
   }
 
-  listAttempts(filter: AttemptQuery): AttemptSummary[] {
+  listAttempts(filter: AttemptQuery): Promise<AttemptSummary[]> {
     const product = this.requireStation().profile.profile.id;
     return this.db.attempts.list({ ...filter, product, to: filter.to ? `${filter.to}T23:59:59.999Z` : undefined, limit: filter.limit ?? 500 });
   }

@@ -19,7 +19,7 @@ import { checkPrinterName, type LabelJob } from './label-page.ts';
 import type { Platform } from './app-core.ts';
 
 export async function deliverLabel(station: Station, platform: Platform, labelsDir: string, unitId: number, svg: string, pdfPath: string | null = null): Promise<LabelOutcome> {
-  const unit = station.db.getUnit(unitId);
+  const unit = await station.db.getUnit(unitId);
   if (!unit) throw new AppError('not-found', `Unit ${unitId} is not in the database.`);
   const active = labelProfileOf(station.profile);
   const profile = unit.labelProfile ?? active;
@@ -52,7 +52,7 @@ export async function deliverLabel(station: Station, platform: Platform, labelsD
       outcome = { status: 'saved', unitId, path };
       note = `Saved as PDF: ${path}`;
     }
-    station.labelPrinted(unitId, note);
+    await station.labelPrinted(unitId, note);
     return outcome;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
@@ -60,7 +60,7 @@ export async function deliverLabel(station: Station, platform: Platform, labelsD
       err instanceof AppError ? err.message
       : err instanceof ZplPrinterError ? `${why} The unit stays "label pending" until its label prints.`
       : `The label could not be printed: ${why}. The unit stays "label pending" — fix the printer and press Print again.`;
-    station.labelFailed(unitId, message);
+    await station.labelFailed(unitId, message).catch(() => undefined);
     throw new AppError('printer', message);
   }
 }

@@ -28,6 +28,7 @@ export function createHandlers(core: AppCore): StationHandlers {
   const h: StationHandlers = {
     async getSnapshot(...a) {
       argsOf(a, 0);
+      await core.refresh();
       return core.snapshot();
     },
     async provisionNext(...a) {
@@ -57,6 +58,18 @@ export function createHandlers(core: AppCore): StationHandlers {
     async listAttempts(...a) {
       const [filter] = argsOf(a, 1);
       return core.listAttempts(v.attemptFilter(filter));
+    },
+    async listStations(...a) {
+      argsOf(a, 0);
+      return core.listStations();
+    },
+    async lineCounts(...a) {
+      const [query] = argsOf(a, 1);
+      return core.lineCounts(v.lineQuery(query));
+    },
+    async setDatabase(...a) {
+      const [location] = argsOf(a, 1);
+      return core.setDatabase(v.databaseLocation(location));
     },
     async saveSlots(...a) {
       const [slots] = argsOf(a, 1);

@@ -8,7 +8,7 @@ import { checkPoolVerifier, ManifestError, readPoolManifest, type PoolManifest }
 import type { ProductProfile } from '../../shared/station/profile.ts';
 import { describeFsError } from '../fs/index.ts';
 import { readInputFile } from '../fs/index.ts';
-import type { ProductionDb } from '../station/db.ts';
+import { RegistryUnavailableError, type Registry } from '../registry/index.ts';
 import { addManifestToPool } from '../station/pool-import.ts';
 import { AppError } from './errors.ts';
 
@@ -16,7 +16,7 @@ import { AppError } from './errors.ts';
 const POOL_CHECK_SLICE = 64;
 
 export async function importPoolManifest(
-  db: ProductionDb,
+  db: Registry,
   product: ProductProfile,
   path: string,
   progress: (done: number, total: number) => void,
@@ -25,10 +25,11 @@ export async function importPoolManifest(
   try {
     const manifest = readPoolManifest(new TextDecoder().decode(await readInputFile(path)), file, { category: product.category });
     await verifyPoolEntries(manifest, file, progress);
-    const { added, skipped } = addManifestToPool(db, product.id, manifest, file);
-    return { file, added, skipped, remaining: db.poolRemaining(product.id) };
+    const { added, skipped } = await addManifestToPool(db, product.id, manifest, file);
+    return { file, added, skipped, remaining: await db.poolRemaining(product.id) };
   } catch (err) {
     if (err instanceof ManifestError) throw new AppError('manifest-invalid', err.message);
+    if (err instanceof RegistryUnavailableError) throw new AppError('internal', `${err.message} Nothing was imported.`);
     const code = (err as NodeJS.ErrnoException).code;
     const why = typeof code === 'string' ? describeFsError(code) : err instanceof Error ? err.message : String(err);
     throw new AppError('manifest-invalid', `${file}: ${why}`);

@@ -1,6 +1,6 @@
 // Runtime checks for everything the renderer sends. TypeScript types vanish at the IPC boundary,
 // so each handler argument is checked here (plain Node, unit-tested) before it reaches a service.
-import { DEMO_CHIPS, DEMO_FAULTS, PROFILE_FILE_KINDS, type AppSettings, type DemoChipKind, type DemoFault, type HistoryFilter, type ProfileFileKind, type SlotConfig } from '../../shared/ipc.ts';
+import { DEMO_CHIPS, DEMO_FAULTS, PROFILE_FILE_KINDS, type AppSettings, type DemoChipKind, type DemoFault, type HistoryFilter, type LineQuery, type ProfileFileKind, type SlotConfig } from '../../shared/ipc.ts';
 import { ATTEMPT_KINDS, ATTEMPT_OUTCOMES, UNIT_STATUSES, type AttemptQuery } from '../../shared/station/events.ts';
 import { payloadFromScan } from '../../shared/station/scan.ts';
 
@@ -88,8 +88,14 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** (Part of) a MAC in any common form: 24:0A:C4, 24-0a-c4, 240ac4, 240a.c4ff. */
 const MAC_TEXT = { max: 17, pattern: /^[0-9A-Fa-f:.\- ]+$/, hint: 'must be (part of) a MAC address' };
 
-function commonFilter(o: Record<string, unknown>, f: { mac?: string; setupId?: string; from?: string; to?: string; limit?: number }): (k: string) => boolean {
+/** A station name as the registry records it (host names, "Line 2 / bench 3"). */
+export function stationName(v: unknown, arg = 'station'): string {
+  return text(v, arg, { max: 128 });
+}
+
+function commonFilter(o: Record<string, unknown>, f: { mac?: string; setupId?: string; from?: string; to?: string; limit?: number; station?: string }): (k: string) => boolean {
   const present = (k: string) => o[k] !== undefined && o[k] !== '';
+  if (present('station')) f.station = stationName(o.station, 'filter.station');
   if (present('mac')) f.mac = text(o.mac, 'filter.mac', MAC_TEXT);
   if (present('setupId')) f.setupId = text(o.setupId, 'filter.setupId', { max: 4, min: 4, pattern: /^[0-9A-Za-z]{4}$/, hint: 'must be 4 letters or digits' }).toUpperCase();
   if (present('from')) f.from = text(o.from, 'filter.from', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
@@ -99,7 +105,7 @@ function commonFilter(o: Record<string, unknown>, f: { mac?: string; setupId?: s
 }
 
 export function historyFilter(v: unknown): HistoryFilter {
-  const o = plainObject(v, 'filter', ['mac', 'setupId', 'serial', 'status', 'payload', 'from', 'to', 'limit']);
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'serial', 'status', 'payload', 'from', 'to', 'limit', 'station']);
   const f: HistoryFilter = {};
   const present = commonFilter(o, f);
   if (present('status')) f.status = oneOf(o.status, 'filter.status', UNIT_STATUSES);
@@ -112,7 +118,7 @@ export function historyFilter(v: unknown): HistoryFilter {
 }
 
 export function attemptFilter(v: unknown): AttemptQuery {
-  const o = plainObject(v, 'filter', ['mac', 'setupId', 'unitId', 'outcome', 'kind', 'from', 'to', 'limit']);
+  const o = plainObject(v, 'filter', ['mac', 'setupId', 'unitId', 'outcome', 'kind', 'from', 'to', 'limit', 'station']);
   const f: AttemptQuery = {};
   const present = commonFilter(o, f);
   if (present('unitId')) f.unitId = unitId(o.unitId, 'filter.unitId');
@@ -139,9 +145,37 @@ export function slotList(v: unknown): SlotConfig[] {
   });
 }
 
+/** The line's view: a station (or the whole line) and whole days. */
+export function lineQuery(v: unknown): LineQuery {
+  const o = plainObject(v, 'query', ['station', 'from', 'to']);
+  const q: LineQuery = {};
+  const present = (k: string) => o[k] !== undefined && o[k] !== '';
+  if (present('station')) q.station = stationName(o.station, 'query.station');
+  if (present('from')) q.from = text(o.from, 'query.from', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
+  if (present('to')) q.to = text(o.to, 'query.to', { max: 10, pattern: ISO_DATE, hint: 'must be a date YYYY-MM-DD' });
+  if (q.from && q.to && q.from > q.to) fail('query.from', 'must not be after query.to');
+  return q;
+}
+
+/**
+ * A production database location: an absolute file path or a postgres:// URL. Refusals never echo
+ * the value (a URL may hold a password).
+ */
+export function databaseLocation(v: unknown): string {
+  if (typeof v !== 'string') return fail('database', 'must be text');
+  const value = v.trim();
+  if (value.length < 1 || value.length > 1024) return fail('database', 'must be 1 to 1024 characters long');
+  if (/[\u0000-\u001f\u007f]/.test(value)) return fail('database', 'must not contain control characters');
+  if (/^postgres(ql)?:\/\//i.test(value)) return value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return fail('database', 'must be a file path or a postgres:// URL');
+  if (!/^(\/|[A-Za-z]:[\\/])/.test(value)) return fail('database', 'a file must be given by its full path (/srv/station/production.db)');
+  return value;
+}
+
 export function settingsPatch(v: unknown): Partial<AppSettings> {
-  const o = plainObject(v, 'settings', ['autoProvision', 'usePool']);
+  const o = plainObject(v, 'settings', ['autoProvision', 'usePool', 'whenPoolEmpty']);
   const patch: Partial<AppSettings> = {};
+  if (o.whenPoolEmpty !== undefined) patch.whenPoolEmpty = oneOf(o.whenPoolEmpty, 'settings.whenPoolEmpty', ['stop', 'fresh'] as const);
   for (const key of ['autoProvision', 'usePool'] as const) {
     if (o[key] === undefined) continue;
     if (typeof o[key] !== 'boolean') fail(`settings.${key}`, 'must be true or false');

@@ -127,7 +127,7 @@ export async function runNewBatch(args: GenerateArgs, io: BatchOutput): Promise<
       if (clash) throw new BatchError('input', `${join(args.outdir, clash)} already exists (values file line ${row.line}); choose another --outdir or --prefix`);
     }
   }
-  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(args.db, io.cwd) : undefined;
   try {
     for (const dir of unitDirs(settings)) ensureDirSync(join(outdir, dir));
     const run: JournalRunRecord = {
@@ -142,7 +142,7 @@ export async function runNewBatch(args: GenerateArgs, io: BatchOutput): Promise<
     const journal = await JournalWriter.create(join(outdir, names.journal), run);
     return await execute(plan, run, journal, new Map(), new Map(), { outdir, shownOutdir: args.outdir, jobs: args.jobs, registry }, io);
   } finally {
-    registry?.close();
+    await registry?.close();
   }
 }
 
@@ -161,13 +161,13 @@ export async function resumeBatch(args: { outdir: string; db?: string; jobs: num
     removeStaleTempFiles(join(outdir, dir), { all: true });
   }
   removeStaleTempFiles(outdir, { all: true });
-  const registry = args.db ? await openIdentityRegistry(resolve(io.cwd, args.db)) : undefined;
+  const registry = args.db ? await openIdentityRegistry(args.db, io.cwd) : undefined;
   try {
     const journal = await JournalWriter.reopen(found.path, found.validBytes);
     io.stdout(`Resuming ${found.name}: ${found.state.done.size} of ${run.settings.count} accessories done, ${found.state.identities.size} identities issued\n`);
     return await execute(plan, run, journal, found.state.identities, found.state.done, { outdir, shownOutdir: args.outdir, jobs: args.jobs, registry }, io);
   } finally {
-    registry?.close();
+    await registry?.close();
   }
 }
 
@@ -205,7 +205,7 @@ async function execute(
   const random = pooledRandomBytes();
   const allocator = new IdentityAllocator({ isTaken, random });
   for (const r of identities.values()) allocator.adopt(r);
-  const serialFor = serialSource(settings, run.runId, identities.size, ctx.registry);
+  const serialFor = await serialSource(settings, run.runId, identities.size, ctx.registry);
 
   const results = new Map<number, UnitResult>();
   for (const d of done.values()) results.set(d.index, { index: d.index, verifierHex: d.verifier, payload: d.payload });

@@ -1,6 +1,6 @@
 // A batch's serial numbers (`--serials PROFILE`): the product profile names the product whose
 // counter they come from and the scheme; the block itself is taken from the station database
-// (`--db`, batch/manifest.ts → station/serials.ts). Everything is checked before the run starts.
+// (`--db`, batch/manifest.ts → registry/serials.ts). Everything is checked before the run starts.
 import { BatchError } from './errors.ts';
 import { readTextInput } from './inputs.ts';
 import { ProfileError, validateProfile } from '../../shared/station/profile.ts';
@@ -38,18 +38,21 @@ export function serialSample(serial: string | undefined): { serial?: string } {
 }
 
 /**
- * Serial number of batch position `index`: the run's block, taken from the station database once
- * (the first identity that needs one; a resumed run gets the same block back).
+ * Serial number of batch position `index`: the run's block, taken from the station database before
+ * the first new identity is drawn (a resumed run gets the same block back; a run whose identities
+ * are all journaled already carries their numbers and takes nothing).
  */
-export function serialSource(settings: BatchSettings, runId: string, journaled: number, registry: IdentityRegistry | undefined): (index: number) => string | undefined {
+export async function serialSource(settings: BatchSettings, runId: string, journaled: number, registry: IdentityRegistry | undefined): Promise<(index: number) => string | undefined> {
   const spec = settings.serial;
-  if (!spec) return () => undefined;
-  let block: string[] | undefined;
-  if (journaled < settings.count && !registry) throw new BatchError('input', `this batch issues serial numbers of ${spec.product}: give the station database with --db`);
-  return (index) => {
-    block ??= registry!.reserveSerials(spec.product, spec.scheme, { runId, count: settings.count, station: hostname(), date: new Date() });
-    return block[index];
-  };
+  if (!spec || journaled >= settings.count) return () => undefined;
+  if (!registry) throw new BatchError('input', `this batch issues serial numbers of ${spec.product}: give the station database with --db`);
+  let block: string[];
+  try {
+    block = await registry.reserveSerials(spec.product, spec.scheme, { runId, count: settings.count, station: hostname(), date: new Date() });
+  } catch (err) {
+    throw new BatchError('input', `--db: the serial numbers of ${spec.product} could not be reserved: ${(err as Error).message}`);
+  }
+  return (index) => block[index];
 }
 
 /** The config may not write the serial number (the batch writes it): refused naming its line. */

@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   history: { summary: 'show provisioned units from the production database', load: () => import('./commands/history.ts') },
   export: { summary: 'export the production manifest as CSV', load: () => import('./commands/export.ts') },
   pool: { summary: 'import a batch manifest as the identity pool, or show what is left', load: () => import('./commands/pool.ts') },
+  db: { summary: "the production registry: migrate its schema, or copy a station's registry into a line's PostgreSQL", load: () => import('./commands/db.ts') },
   batch: { summary: 'generate many accessories offline (like hk_mfg_gen.py)', load: () => import('./commands/batch.ts') },
   demo: { summary: 'the whole flow on virtual boards, narrated (no hardware needed)', load: () => import('./commands/demo.ts') },
   init: { summary: 'write a starter product (profile, partition table, custom data) ready for provision', load: () => import('./commands/init.ts') },

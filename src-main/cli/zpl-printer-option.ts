@@ -35,17 +35,17 @@ export type ZplLabelOutcome = { status: 'printed'; printer: string; note: string
 
 /** Prints a provisioned unit's label on the profile's ZPL printer and tells the Station how it went. */
 export async function printProvisionedLabel(station: Station, unitId: number, printer: ZplPrinterSettings): Promise<ZplLabelOutcome> {
-  const unit = station.db.getUnit(unitId)!;
+  const unit = (await station.db.getUnit(unitId))!;
   const profile = unit.labelProfile ?? labelProfileOf(station.profile);
   station.labelPrinting(unitId);
   try {
     const note = await printUnitLabelZpl(profile, unit, printer);
-    station.labelPrinted(unitId, note);
+    await station.labelPrinted(unitId, note);
     return { status: 'printed', printer: `zpl://${zplAddress(printer)}`, note };
   } catch (err) {
     const why = err instanceof ZplPrinterError ? err.message : `The label could not be printed: ${(err as Error).message}.`;
     const message = `${why} The unit stays "label pending" until its label prints.`;
-    station.labelFailed(unitId, message);
+    await station.labelFailed(unitId, message).catch(() => undefined);
     return { status: 'failed', message };
   }
 }

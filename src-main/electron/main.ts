@@ -59,6 +59,8 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     demo: args.demo,
     stationName: hostname(),
+    // A line's station may be pointed at the shared registry from outside (a file path or postgres:// URL).
+    database: process.env.STATION_DB || undefined,
     operator: userInfo().username,
     watchPorts: true,
     platform: {

@@ -7,14 +7,15 @@ import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import type { ProvisionResult, StationEvent } from '../../shared/station/events.ts';
 import { canMove, type PortPhase } from '../../shared/station/port-state.ts';
 import { payloadFromScan, scanVerdict } from '../../shared/station/scan.ts';
-import { unitSummary, type ProductionDb, type UnitRecord } from './db.ts';
+import { unitSummary, type Registry, type UnitRecord } from '../registry/index.ts';
 import { writeUnitLabel } from './labels.ts';
 import { labelProfileOf, StationError } from './pipeline.ts';
 import type { PortBoard } from './port-board.ts';
 import type { LoadedProfile } from './profile-file.ts';
 
 export interface LabelFlowContext {
-  db: ProductionDb;
+  /** The station's registry (it can change between units). */
+  db: () => Registry;
   ports: PortBoard;
   profile: () => LoadedProfile;
   stationName: string;
@@ -28,8 +29,9 @@ export class LabelFlow {
 
   /** The label of a recorded unit (for "Print again" and reprints). Refused for unverified units. */
   async labelFor(unitId: number): Promise<ProvisionResult> {
-    const { db, ports } = this.ctx;
-    const unit = db.getUnit(unitId);
+    const { ports } = this.ctx;
+    const db = this.ctx.db();
+    const unit = await db.getUnit(unitId);
     if (!unit) throw new StationError('unknown-unit', `Unit ${unitId} is not in the database.`, 'Search the history again.');
     if (unit.status === 'reserved' || unit.status === 'flashing' || unit.status === 'failed') {
       throw new StationError('not-verified', `Unit ${unit.mac} was never verified: no label may be printed for it.`, 'Provision the unit again.');
@@ -44,8 +46,8 @@ export class LabelFlow {
     };
   }
 
-  private attempt(unit: UnitRecord, kind: 'print' | 'scan', outcome: 'ok' | 'failed', port: string | null, extra: { code?: string; message?: string } = {}): void {
-    this.ctx.db.attempts.record({
+  private async attempt(unit: UnitRecord, kind: 'print' | 'scan', outcome: 'ok' | 'failed', port: string | null, extra: { code?: string; message?: string } = {}): Promise<void> {
+    await this.ctx.db().attempts.record({
       station: this.ctx.stationName, product: unit.product, port, slot: port ? (this.ctx.slotOf(port) ?? unit.slot) : unit.slot,
       unitId: unit.id, mac: unit.mac, kind, outcome, stage: outcome === 'failed' ? 'label' : null, ...extra,
     });
@@ -58,13 +60,14 @@ export class LabelFlow {
   }
 
   /** The label went out (printed or saved): the unit is done, or waits for its scan (scan-back products). */
-  printed(unitId: number, note: string): void {
-    const { db, ports } = this.ctx;
-    const before = db.getUnit(unitId);
+  async printed(unitId: number, note: string): Promise<void> {
+    const { ports } = this.ctx;
+    const db = this.ctx.db();
+    const before = await db.getUnit(unitId);
     const awaitScan = before?.labelProfile?.scanBack ?? this.ctx.profile().profile.scanBack ?? false;
-    const unit = db.markLabelPrinted(unitId, { awaitScan });
+    const unit = await db.markLabelPrinted(unitId, { awaitScan });
     const port = ports.portOfUnit(unitId) ?? null;
-    this.attempt(unit, 'print', 'ok', port, { message: note });
+    await this.attempt(unit, 'print', 'ok', port, { message: note });
     if (port && ports.state(port).phase === 'printing') {
       const waiting = unit.status === 'label-printed';
       ports.move(port, waiting ? 'awaiting-scan' : 'done', { message: waiting ? 'Scan the label to verify it' : 'Label printed', labelNote: note });
@@ -73,12 +76,13 @@ export class LabelFlow {
   }
 
   /** The print failed: the unit stays label-pending (amber) until a print succeeds. */
-  failed(unitId: number, message: string): void {
-    const { db, ports } = this.ctx;
-    const unit = db.getUnit(unitId);
+  async failed(unitId: number, message: string): Promise<void> {
+    const { ports } = this.ctx;
+    const db = this.ctx.db();
+    const unit = await db.getUnit(unitId);
     if (!unit) return;
     const port = ports.portOfUnit(unitId) ?? null;
-    this.attempt(unit, 'print', 'failed', port, { code: 'printer', message });
+    await this.attempt(unit, 'print', 'failed', port, { code: 'printer', message });
     if (port && ports.state(port).phase === 'printing') {
       ports.move(port, 'print-failed', { message: 'Label not printed', failure: { stage: 'label', code: 'printer', message, nextStep: 'Fix the printer, then press Print again.' } });
     }
@@ -89,8 +93,9 @@ export class LabelFlow {
    * A label was scanned on `port`'s tile. Accepted only when it is the label of the unit on that
    * board; anything else leaves the tile in a full-tile error until the right label is scanned.
    */
-  scan(port: string, text: string): { ok: boolean; message: string } {
-    const { db, ports } = this.ctx;
+  async scan(port: string, text: string): Promise<{ ok: boolean; message: string }> {
+    const { ports } = this.ctx;
+    const db = this.ctx.db();
     const state = ports.state(port);
     const scannable: PortPhase[] = ['awaiting-scan', 'scan-mismatch', 'done'];
     if (!state.unit || !scannable.includes(state.phase)) {
@@ -98,17 +103,17 @@ export class LabelFlow {
       return { ok: false, message: `Nothing to check on this slot: ${why}.` };
     }
     const payload = payloadFromScan(text);
-    const labelUnit = payload ? db.findByPayload(payload) : undefined;
-    const tileUnit = db.getUnit(state.unit.id)!;
+    const labelUnit = payload ? await db.findByPayload(payload) : undefined;
+    const tileUnit = (await db.getUnit(state.unit.id))!;
     const refusal = scanVerdict(payload, labelUnit, tileUnit, this.ctx.slotOf(port));
     if (refusal) {
-      this.attempt(tileUnit, 'scan', 'failed', port, { code: refusal.code, message: refusal.message });
+      await this.attempt(tileUnit, 'scan', 'failed', port, { code: refusal.code, message: refusal.message });
       ports.move(port, 'scan-mismatch', { message: 'Wrong label', failure: { stage: 'label', ...refusal } });
       this.ctx.emit({ type: 'label', unitId: tileUnit.id, status: 'mismatch', message: refusal.message });
       return { ok: false, message: refusal.message };
     }
-    const unit = db.markLabelVerified(tileUnit.id);
-    this.attempt(unit, 'scan', 'ok', port);
+    const unit = await db.markLabelVerified(tileUnit.id);
+    await this.attempt(unit, 'scan', 'ok', port);
     if (state.phase !== 'done') ports.move(port, 'done', { message: 'Label verified', failure: null, labelNote: 'Label verified by scan' });
     else ports.patch(port, { labelNote: 'Label verified by scan' });
     this.ctx.emit({ type: 'label', unitId: unit.id, status: 'verified' });

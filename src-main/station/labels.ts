@@ -10,7 +10,7 @@ import { labelSpecForPrinter, zplAddress, type PrinterSettings, type ZplLabelSet
 import { renderLabelPdf } from '../label/pdf.ts';
 import { printZpl, type ZplSendOptions } from '../label/zpl-printer.ts';
 import { writeFileAtomic } from '../fs/index.ts';
-import type { UnitLabelProfile } from './db.ts';
+import type { UnitLabelProfile } from '../registry/index.ts';
 
 /** What a label needs from a unit record. */
 export interface LabelUnit {

@@ -13,7 +13,7 @@ import { STAGE_PERCENT, isRunning, type Failure, type PortPhase, type PortState,
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, writePlan, type FlashProgress, type FlashSession, type PortOpener } from '../flash/index.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
-import { unitSummary, type ProductionDb, type UnitLabelProfile, type UnitRecord } from './db.ts';
+import { RegistrySchemaError, RegistryUnavailableError, unitSummary, type Registry, type UnitLabelProfile, type UnitRecord } from '../registry/index.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
 import { bootUnit } from './boot-check.ts';
 import { resolveBootCheck } from '../../shared/station/boot-check.ts';
@@ -56,6 +56,8 @@ const NEXT_STEP: Record<string, string> = {
   'boot-silent': 'The unit printed nothing after the reset: check its power and serial console, then press Retry.',
   'boot-mismatch': 'The firmware did not read this unit\'s factory data: set the unit aside and call the line engineer.',
   'boot-no-reset': 'Re-plug the unit and press Retry; if it keeps failing, check the reset wiring.',
+  'registry-offline': 'The station keeps trying the database by itself; if this stays, call the line engineer. Then press Retry: the unit keeps any identity it was given.',
+  'registry-schema': 'Call the line engineer: the database must be migrated (factory-station db migrate) or the station updated.',
 };
 
 export function nextStepFor(code: string): string {
@@ -66,6 +68,9 @@ export function nextStepFor(code: string): string {
 export function describeFailure(err: unknown, port: string): Omit<Failure, 'stage'> {
   if (err instanceof StationError) return { code: err.code, message: err.message, nextStep: err.nextStep };
   if (err instanceof FlashError) return { code: err.code, message: err.message, nextStep: nextStepFor(err.code) };
+  // The registry's messages name where it is (never its credentials) and why it did not answer.
+  if (err instanceof RegistryUnavailableError) return { code: 'registry-offline', message: `${err.message} Nothing unreserved was written to the unit.`, nextStep: nextStepFor('registry-offline') };
+  if (err instanceof RegistrySchemaError) return { code: 'registry-schema', message: err.message, nextStep: nextStepFor('registry-schema') };
   const fe = toFlashError(err, { port });
   if (fe.code !== 'protocol') return { code: fe.code, message: fe.message, nextStep: nextStepFor(fe.code) };
   return { code: 'internal', message: (err as Error)?.message ?? String(err), nextStep: nextStepFor('internal') };
@@ -78,9 +83,9 @@ export interface PipelineContext {
   slot: number | null;
   profile: LoadedProfile;
   assets: () => Promise<ProductAssets>;
-  db: ProductionDb;
+  db: Registry;
   /** Reserves (in one DB transaction) the identity for this MAC, or returns the one it already has. */
-  reserve: (mac: string, chip: string) => { unit: UnitRecord; existing: boolean };
+  reserve: (mac: string, chip: string) => Promise<{ unit: UnitRecord; existing: boolean }>;
   labelDir: string;
   /** Status once the label files exist: 'label-pending' (app prints, then markLabelPrinted) or 'done' (CLI). */
   labelCompletes: 'pending' | 'done';
@@ -97,7 +102,7 @@ export interface PipelineContext {
   emit: (e: StationEvent) => void;
   /** Retrying a specific unit: refuse to write if a different MAC is on the port. */
   expectUnitId?: number;
-  warnings: () => string[];
+  warnings: () => Promise<string[]>;
 }
 
 /** The label settings kept with a unit (reprints use them, whatever product is active later). */
@@ -158,12 +163,12 @@ export class PortPipeline {
       }
       if (ctx.expectUnitId !== undefined) {
         // Checked before reserving, so a different unit on the port spends no identity.
-        const expected = ctx.db.getUnit(ctx.expectUnitId);
+        const expected = await ctx.db.getUnit(ctx.expectUnitId);
         if (!expected || expected.mac !== info.mac.toLowerCase()) {
           throw new StationError('wrong-unit', `The unit on ${port} (${info.mac}) is not the unit being retried${expected ? ` (${expected.mac})` : ''}.`, nextStepFor('wrong-unit'));
         }
       }
-      const reserved = ctx.reserve(info.mac, info.chip);
+      const reserved = await ctx.reserve(info.mac, info.chip);
       this.unit = reserved.unit;
       const unitRef = { id: reserved.unit.id, setupId: reserved.unit.setupId, serial: reserved.unit.serial, reflashed: false };
       ctx.patch({ unit: unitRef });
@@ -174,11 +179,11 @@ export class PortPipeline {
         ctx.move('needs-confirmation', { message: 'Provisioned before: re-flash it?' });
         this.phase = 'needs-confirmation';
         ctx.emit({ type: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId });
-        ctx.db.audit('reflash-offered', u.id);
+        await ctx.db.audit('reflash-offered', u.id);
         return { kind: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId };
       }
       if (reserved.existing && finished) {
-        ctx.db.audit('reflash-confirmed', reserved.unit.id);
+        await ctx.db.audit('reflash-confirmed', reserved.unit.id);
         ctx.patch({ unit: { ...unitRef, reflashed: true } });
       }
 
@@ -188,7 +193,7 @@ export class PortPipeline {
       checkPlanAgainstDevice(plan, info, info.mac); // too-small flash etc.: refused before a byte is written
 
       this.enter('flash', 'Writing flash');
-      this.unit = ctx.db.setStatus(this.unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null, slot: ctx.slot, labelProfile: labelProfileOf(ctx.profile) });
+      this.unit = await ctx.db.setStatus(this.unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null, slot: ctx.slot, labelProfile: labelProfileOf(ctx.profile) });
       const flashStart = Date.now();
       try {
         await writePlan(session, plan, { verify: ctx.verify, expectMac: info.mac, signal: ctx.signal, onProgress });
@@ -202,16 +207,16 @@ export class PortPipeline {
       this.progress('verify', 90, ctx.verify === 'readback' ? 'Verified (MD5 and read-back)' : 'Verified (MD5)');
 
       this.enter('record', 'Recording the unit');
-      this.unit = ctx.db.setStatus(this.unit.id, 'verified', { imageSha256: sha256 });
+      this.unit = await ctx.db.setStatus(this.unit.id, 'verified', { imageSha256: sha256 });
       const open = session;
       session = undefined;
       const resetWarning = await this.bootCheck(open);
 
       this.enter('label', 'Making the label');
       const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit, ctx.labelDir);
-      this.unit = ctx.db.setStatus(this.unit.id, 'label-pending');
+      this.unit = await ctx.db.setStatus(this.unit.id, 'label-pending');
       // The CLI's deliverable is the label file itself: written = printed (the count says so in history).
-      if (ctx.labelCompletes === 'done') this.unit = ctx.db.markLabelPrinted(this.unit.id);
+      if (ctx.labelCompletes === 'done') this.unit = await ctx.db.markLabelPrinted(this.unit.id);
       const reflashed = reserved.existing && finished;
       ctx.move(ctx.labelCompletes === 'done' ? 'done' : 'label-pending', { percent: 100, message: ctx.labelCompletes === 'done' ? 'Done' : 'Label to print' });
       this.phase = ctx.labelCompletes === 'done' ? 'done' : 'label-pending';
@@ -229,11 +234,11 @@ export class PortPipeline {
           labelPdfPath: label.pdfPath,
           reflashed,
           timings: { totalMs: Date.now() - started, flashMs },
-          warnings: [...ctx.warnings(), ...(resetWarning ? [resetWarning] : [])],
+          warnings: [...(await ctx.warnings().catch(() => [])), ...(resetWarning ? [resetWarning] : [])],
         },
       };
     } catch (err) {
-      return this.fail(err);
+      return await this.fail(err);
     } finally {
       if (session) await session.close().catch(() => undefined);
     }
@@ -269,14 +274,14 @@ export class PortPipeline {
     }
   }
 
-  private fail(err: unknown): ProvisionOutcome {
+  private async fail(err: unknown): Promise<ProvisionOutcome> {
     const { ctx } = this;
     // Failures are named by the stage that was running (a failure before the first stage counts as detect).
     const stage: WorkStage = isRunning(this.phase) ? this.phase : 'detect';
     const failure: Failure = { stage, ...describeFailure(err, ctx.port) };
     if (this.unit) {
       try {
-        this.unit = ctx.db.setStatus(this.unit.id, 'failed', { failure: failure.message });
+        this.unit = await ctx.db.setStatus(this.unit.id, 'failed', { failure: failure.message });
       } catch {
         // The database itself failing is reported below; the unit stays as last recorded.
       }

@@ -3,7 +3,7 @@
 // shared/station/identity-policy.ts) are skipped, named by setup ID (never by file name, which can
 // be the code); a manifest that adds nothing is refused.
 import { ManifestError, poolEntryName, type PoolManifest } from '../../shared/station/manifest.ts';
-import type { ProductionDb } from './db.ts';
+import type { Registry } from '../registry/index.ts';
 
 export interface PoolImportOutcome {
   added: number;
@@ -11,11 +11,11 @@ export interface PoolImportOutcome {
   skipped: string[];
 }
 
-export function addManifestToPool(db: ProductionDb, productId: string, manifest: PoolManifest, source: string): PoolImportOutcome {
+export async function addManifestToPool(db: Registry, productId: string, manifest: PoolManifest, source: string): Promise<PoolImportOutcome> {
   if (manifest.serialProduct !== undefined && manifest.serialProduct !== productId) {
     throw new ManifestError(source, 'serialProduct', `the entries carry serial numbers of product ${manifest.serialProduct}, not of ${productId}`);
   }
-  const { added, skipped } = db.importPool(productId, manifest.identities, manifest.runId);
+  const { added, skipped } = await db.importPool(productId, manifest.identities, manifest.runId);
   if (added === 0 && skipped.length > 0) {
     throw new ManifestError(source, 'units', 'every identity in it was already issued for this product (imported before?): nothing imported');
   }

@@ -77,6 +77,11 @@ export class PortBoard {
     return this.unitPorts.get(unitId);
   }
 
+  /** The ports with a run going on now. */
+  runningPorts(): string[] {
+    return [...this.ports.entries()].filter(([, e]) => isRunning(e.state.phase)).map(([p]) => p);
+  }
+
   /** True while a run or a print is going on on any port. */
   get busy(): boolean {
     return [...this.ports.values()].some((e) => isRunning(e.state.phase) || e.state.phase === 'printing');

@@ -12,7 +12,7 @@ import { canMove, isRunning, type BoardInfo, type PortState } from '../../shared
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import type { PortOpener } from '../flash/index.ts';
 import { removeStaleTempFiles, writeFileAtomic } from '../fs/index.ts';
-import { ProductionDb, unitSummary, type UnitFilter, type UnitRecord } from './db.ts';
+import { openRegistry, PoolEmptyError, unitSummary, type PoolEmptyPolicy, type Registry, type RegistryStatus, type UnitFilter, type UnitRecord } from '../registry/index.ts';
 import { StationError } from './pipeline.ts';
 import { loadProductAssets, type ProductAssets } from './image.ts';
 import { LabelFlow } from './label-flow.ts';
@@ -25,9 +25,9 @@ export { StationError, type ProvisionOutcome } from './pipeline.ts';
 const SETUP_ID_SPACE = 36 ** 4;
 
 export interface StationOptions {
-  /** An open production database (the caller closes it) … */
-  db?: ProductionDb;
-  /** … or a path: the Station opens the database and closes it in close(). One of the two is required. */
+  /** An open production registry (the caller closes it) … */
+  db?: Registry;
+  /** … or where one is (file path or postgres:// URL): the Station opens it and closes it in close(). One of the two is required. */
   dbPath?: string;
   profile: LoadedProfile;
   /** Where label files (SVG + PDF, one pair per unit) are written. */
@@ -41,6 +41,8 @@ export interface StationOptions {
   slotOf?: (port: string) => number | null;
   /** Take identities from the imported pool instead of generating them. */
   usePool?: boolean;
+  /** With usePool, when the product's pool is empty: 'stop' (default; the unit waits for the next manifest) or 'fresh' identities. */
+  whenPoolEmpty?: PoolEmptyPolicy;
   /** 'pending' (default; the app prints, then calls labelPrinted) or 'done' (CLI: the label file is the deliverable). */
   labelCompletes?: 'pending' | 'done';
   /** Override the flash baud (default: the profile's, else 921600). */
@@ -54,7 +56,7 @@ type EventOf<T extends StationEvent['type']> = Extract<StationEvent, { type: T }
 
 
 export class Station {
-  readonly db: ProductionDb;
+  private registry: Registry;
   private readonly ownsDb: boolean;
   /** The model of every port (the UI is a pure view of it). */
   private readonly ports = new PortBoard((port, state) => this.emit({ type: 'port-state', port, state }));
@@ -62,23 +64,58 @@ export class Station {
   private readonly listeners: { type?: StationEvent['type']; cb: Listener; original: unknown }[] = [];
   private assets: Promise<ProductAssets> | undefined;
   private readonly createdAt = new Date().toISOString();
+  /** The active product is recorded in the registry before its first reservation. */
+  private productReady: Promise<void> | undefined;
+  private offStatus: () => void;
 
   constructor(readonly options: StationOptions) {
     if (options.db) {
-      this.db = options.db;
+      this.registry = options.db;
       this.ownsDb = false;
     } else if (options.dbPath) {
-      this.db = ProductionDb.open(options.dbPath);
+      this.registry = openRegistry(options.dbPath, { station: options.stationName });
       this.ownsDb = true;
     } else {
       throw new Error('Station: pass db or dbPath');
     }
-    this.db.upsertProduct(options.profile.profile);
+    this.offStatus = this.db.onStatus((s) => this.registryStatus(s));
     this.labels = new LabelFlow({
-      db: this.db, ports: this.ports, profile: () => this.profile, stationName: options.stationName, labelDir: options.labelDir,
+      db: () => this.db, ports: this.ports, profile: () => this.profile, stationName: options.stationName, labelDir: options.labelDir,
       slotOf: (port) => this.slotOf(port), emit: (e) => this.emit(e),
     });
     removeStaleTempFiles(options.labelDir); // label temp files (they hold setup codes) of a station that was killed
+  }
+
+  /** The production registry the station reserves in and records to. */
+  get db(): Registry {
+    return this.registry;
+  }
+
+  /**
+   * Records go to another registry from the next unit on (the app's Settings → Database; the
+   * caller opened it and closes the old one). Refused while a unit is running.
+   */
+  useRegistry(db: Registry): void {
+    if (this.ports.busy) throw new StationError('busy', 'A unit is being provisioned.', 'Wait for it to finish before changing the database.');
+    this.offStatus();
+    this.registry = db;
+    this.productReady = undefined;
+    this.offStatus = db.onStatus((s) => this.registryStatus(s));
+  }
+
+  /** Records the active product (once per product; tried again after a failure). */
+  private ensureProduct(): Promise<void> {
+    this.productReady ??= this.db.upsertProduct(this.profile.profile).catch((err: unknown) => {
+      this.productReady = undefined;
+      throw err;
+    });
+    return this.productReady;
+  }
+
+  /** The registry stopped answering or is back: one event, and the running tiles say so. */
+  private registryStatus(s: RegistryStatus): void {
+    this.emit({ type: 'registry', state: s });
+    for (const port of this.ports.runningPorts()) this.ports.patch(port, { message: s.online ? 'Database reachable again' : 'Waiting for the production database…' });
   }
 
   private slotOf(port: string): number | null {
@@ -99,7 +136,7 @@ export class Station {
     }
     this.options.profile = profile;
     this.assets = undefined;
-    this.db.upsertProduct(profile.profile);
+    this.productReady = undefined;
   }
 
   /** True while a run or a print is going on on any port. */
@@ -108,8 +145,9 @@ export class Station {
   }
 
   /** Closes the database if the Station opened it (dbPath). */
-  close(): void {
-    if (this.ownsDb) this.db.close();
+  async close(): Promise<void> {
+    this.offStatus();
+    if (this.ownsDb) await this.db.close();
   }
 
   // ------------------------------------------------------------------ events
@@ -206,26 +244,26 @@ export class Station {
     );
     try {
       const outcome = await pipeline.run(opts);
-      this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started, pipeline.bootLog);
+      await this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started, pipeline.bootLog);
       if (outcome.kind === 'done') entry.confirmedUnit = undefined;
-      if (outcome.kind !== 'needs-confirmation') this.emit({ type: 'counters', counters: this.counters() });
+      if (outcome.kind !== 'needs-confirmation') await this.counters().then((counters) => this.emit({ type: 'counters', counters }), () => undefined);
       return outcome;
     } finally {
       if (entry.abort === abort) entry.abort = undefined;
     }
   }
 
-  private recordRun(port: string, slot: number | null, kind: AttemptKind, outcome: ProvisionOutcome, durationMs: number, bootLog: string | null): void {
+  private async recordRun(port: string, slot: number | null, kind: AttemptKind, outcome: ProvisionOutcome, durationMs: number, bootLog: string | null): Promise<void> {
     const p = this.profile.profile;
     const base = { station: this.options.stationName, product: p.id, port, slot, kind, durationMs, bootLog };
     try {
       if (outcome.kind === 'done') {
-        this.db.attempts.record({ ...base, unitId: outcome.result.unit.id, mac: outcome.result.unit.mac, outcome: 'ok' });
+        await this.db.attempts.record({ ...base, unitId: outcome.result.unit.id, mac: outcome.result.unit.mac, outcome: 'ok' });
       } else if (outcome.kind === 'needs-confirmation') {
-        this.db.attempts.record({ ...base, unitId: outcome.unitId, mac: outcome.mac, outcome: 'needs-confirmation', stage: 'identity' });
+        await this.db.attempts.record({ ...base, unitId: outcome.unitId, mac: outcome.mac, outcome: 'needs-confirmation', stage: 'identity' });
       } else {
         const mac = this.ports.state(port).board?.mac ?? null;
-        this.db.attempts.record({ ...base, unitId: outcome.unitId ?? null, mac, outcome: 'failed', stage: outcome.stage, code: outcome.code, message: outcome.message });
+        await this.db.attempts.record({ ...base, unitId: outcome.unitId ?? null, mac, outcome: 'failed', stage: outcome.stage, code: outcome.code, message: outcome.message });
       }
     } catch {
       // The attempt log must never turn a finished unit into a failure.
@@ -268,9 +306,10 @@ export class Station {
     return a !== undefined;
   }
 
-  private reserve(mac: string, chip: string): { unit: UnitRecord; existing: boolean } {
+  private async reserve(mac: string, chip: string): Promise<{ unit: UnitRecord; existing: boolean }> {
     const p = this.profile.profile;
     const payloadFor = (code: string, id: string) => buildSetupPayload({ category: p.category, setupCode: code, setupId: id, flags: p.flags, productData: p.productData });
+    await this.ensureProduct();
     return this.db.reserveIdentity({
       product: p.id,
       mac,
@@ -278,6 +317,7 @@ export class Station {
       station: this.options.stationName,
       operator: this.options.operator,
       usePool: this.options.usePool ?? false,
+      whenPoolEmpty: this.options.whenPoolEmpty ?? 'stop',
       poolPayload: payloadFor,
       ...(p.serial ? { serial: { scheme: p.serial } } : {}),
       // Code and ID are drawn by the database under the issuing policy; here the SRP secrets.
@@ -285,6 +325,9 @@ export class Station {
         const { salt, verifier } = generateSetupInfo(setupCode);
         return { setupCode, setupId, salt, verifier, payload: payloadFor(setupCode, setupId) };
       },
+    }).catch((err: unknown) => {
+      if (err instanceof PoolEmptyError) throw new StationError('pool-empty', `The identity pool of ${p.productName} is empty: no identity was given and nothing was written to the unit.`, 'Import the next batch manifest (Settings → Identity pool), or have the engineer allow fresh identities when the pool is empty; then press Provision.');
+      throw err;
     });
   }
 
@@ -293,44 +336,44 @@ export class Station {
    * are marked failed ("interrupted"). Each keeps its identity and completes with it when its MAC
    * is provisioned again. Other stations' units are left alone (they may be running now).
    */
-  resumeIncomplete(): UnitSummary[] {
+  async resumeIncomplete(): Promise<UnitSummary[]> {
     const out: UnitSummary[] = [];
-    for (const u of this.db.incompleteUnits(this.profile.profile.id)) {
+    for (const u of await this.db.incompleteUnits(this.profile.profile.id)) {
       if (u.station !== this.options.stationName || (u.status !== 'reserved' && u.status !== 'flashing')) continue;
       const was = u.status;
-      const marked = this.db.setStatus(u.id, 'failed', { failure: `Interrupted while ${was === 'reserved' ? 'starting' : 'flashing'} (the station stopped). Re-plug the unit and press Provision: it keeps its identity.` });
-      this.db.audit('interrupted', u.id, { was });
+      const marked = await this.db.setStatus(u.id, 'failed', { failure: `Interrupted while ${was === 'reserved' ? 'starting' : 'flashing'} (the station stopped). Re-plug the unit and press Provision: it keeps its identity.` });
+      await this.db.audit('interrupted', u.id, { was });
       out.push(unitSummary(marked));
     }
     return out;
   }
 
   /** Units left unfinished (a crash, a failure, no label yet): they complete with their own identity. */
-  incompleteUnits(): UnitSummary[] {
-    return this.db.incompleteUnits(this.profile.profile.id).map(unitSummary);
+  async incompleteUnits(): Promise<UnitSummary[]> {
+    return (await this.db.incompleteUnits(this.profile.profile.id)).map(unitSummary);
   }
 
   // ------------------------------------------------------------------ counters & warnings
 
   /** The station's shift since `since` (default: since this Station was created), from the attempt records. */
-  counters(since: string = this.createdAt): ShiftCounters {
+  counters(since: string = this.createdAt): Promise<ShiftCounters> {
     return this.db.attempts.shiftCounters(this.options.stationName, since);
   }
 
-  private warnings(): string[] {
-    const ids = this.setupIdUsage();
+  private async warnings(): Promise<string[]> {
+    const ids = await this.setupIdUsage();
     const out: string[] = [];
     if (ids.low) out.push(`${ids.used} of ${ids.space} setup IDs are in use for this product: plan a new product ID before they run out (IDs never repeat).`);
     if (this.options.usePool) {
-      const left = this.db.poolRemaining(this.profile.profile.id);
+      const left = await this.db.poolRemaining(this.profile.profile.id);
       if (left < 50) out.push(`Only ${left} identities left in the pool: import the next batch manifest.`);
     }
     return out;
   }
 
   /** Setup IDs in use for this product, and whether the 36^4 space is running low (> 50 %). */
-  setupIdUsage(): { used: number; space: number; low: boolean } {
-    const used = this.db.countSetupIds(this.profile.profile.id);
+  async setupIdUsage(): Promise<{ used: number; space: number; low: boolean }> {
+    const used = await this.db.countSetupIds(this.profile.profile.id);
     return { used, space: SETUP_ID_SPACE, low: used > SETUP_ID_SPACE / 2 };
   }
 
@@ -347,33 +390,33 @@ export class Station {
   }
 
   /** The label went out: done, or awaiting its scan (scan-back products). */
-  labelPrinted(unitId: number, note: string): void {
-    this.labels.printed(unitId, note);
+  labelPrinted(unitId: number, note: string): Promise<void> {
+    return this.labels.printed(unitId, note);
   }
 
   /** The print failed: the unit stays label pending (amber). */
-  labelFailed(unitId: number, message: string): void {
-    this.labels.failed(unitId, message);
+  labelFailed(unitId: number, message: string): Promise<void> {
+    return this.labels.failed(unitId, message);
   }
 
   /** A label scanned on `port`'s tile: accepted only if it is that board's unit's label. */
-  scanLabel(port: string, text: string): { ok: boolean; message: string } {
+  scanLabel(port: string, text: string): Promise<{ ok: boolean; message: string }> {
     return this.labels.scan(port, text);
   }
 
   // ------------------------------------------------------------------ records
 
-  listUnits(filter: UnitFilter = {}): UnitSummary[] {
-    return this.db.listUnits({ product: this.profile.profile.id, ...filter }).map(unitSummary);
+  async listUnits(filter: UnitFilter = {}): Promise<UnitSummary[]> {
+    return (await this.db.listUnits({ product: this.profile.profile.id, ...filter })).map(unitSummary);
   }
 
-  getUnit(id: number): UnitSummary | undefined {
-    const u = this.db.getUnit(id);
+  async getUnit(id: number): Promise<UnitSummary | undefined> {
+    const u = await this.db.getUnit(id);
     return u ? unitSummary(u) : undefined;
   }
 
   /** The production manifest CSV (holds setup codes: written with mode 0600). */
   async exportManifest(path: string): Promise<void> {
-    await writeFileAtomic(path, this.db.exportManifestCsv(this.profile.profile.id), 0o600);
+    await writeFileAtomic(path, await this.db.exportManifestCsv({ product: this.profile.profile.id }), 0o600);
   }
 }

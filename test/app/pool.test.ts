@@ -65,7 +65,7 @@ describe('identity pool in the app', () => {
   it('starts with an empty pool and fresh identities', async () => {
     const snap = await snapshot();
     expect(snap.pool).toEqual({ remaining: 0 });
-    expect(snap.settings).toEqual({ autoProvision: false, usePool: false });
+    expect(snap.settings).toEqual({ autoProvision: false, usePool: false, whenPoolEmpty: 'stop' });
   });
 
   it('a cancelled dialog imports nothing', async () => {
@@ -108,7 +108,7 @@ describe('identity pool in the app', () => {
 
   it('with usePool on, units get the manifest identities in order (the code pairs with the flash)', async () => {
     const manifest = parsePoolManifest(readFileSync(manifestPath, 'utf8'));
-    expect(await call('setSettings', { usePool: true })).toEqual({ ok: true, value: { autoProvision: false, usePool: true } });
+    expect(await call('setSettings', { usePool: true })).toEqual({ ok: true, value: { autoProvision: false, usePool: true, whenPoolEmpty: 'stop' } });
     for (const i of [0, 1]) {
       const done = await provision(i === 0 ? PORT : undefined);
       const expected = manifest.identities[i]!;
@@ -148,10 +148,10 @@ describe('identity pool in the app', () => {
     expect(await call('setSettings', { usePool: true })).toMatchObject({ ok: false, error: { code: 'locked' } });
     // auto-provision is the engineer's too (issue 13); re-stating the current choice is no switch
     expect(await call('setSettings', { autoProvision: true })).toMatchObject({ ok: false, error: { code: 'locked', message: expect.stringContaining('auto-provision') } });
-    expect(await call('setSettings', { autoProvision: false, usePool: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: false } });
+    expect(await call('setSettings', { autoProvision: false, usePool: false, whenPoolEmpty: 'stop' })).toEqual({ ok: true, value: { autoProvision: false, usePool: false, whenPoolEmpty: 'stop' } });
     expect(await call('unlock', '4321')).toEqual({ ok: true, value: true });
-    expect(await call('setSettings', { autoProvision: true })).toEqual({ ok: true, value: { autoProvision: true, usePool: false } });
-    expect(await call('setSettings', { usePool: true, autoProvision: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: true } });
+    expect(await call('setSettings', { autoProvision: true })).toEqual({ ok: true, value: { autoProvision: true, usePool: false, whenPoolEmpty: 'stop' } });
+    expect(await call('setSettings', { usePool: true, autoProvision: false })).toEqual({ ok: true, value: { autoProvision: false, usePool: true, whenPoolEmpty: 'stop' } });
   });
 
   it('a larger manifest is checked a slice at a time, reporting progress after each', async () => {

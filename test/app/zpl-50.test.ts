@@ -57,7 +57,7 @@ describe('50 units labelled on a ZPL printer', () => {
 
   afterAll(() => printer.close());
 
-  it('the printer received 50 labels, one per unit, each decoding to its unit\'s payload with its code and MAC', () => {
+  it('the printer received 50 labels, one per unit, each decoding to its unit\'s payload with its code and MAC', async () => {
     expect(results).toHaveLength(50);
     expect(printer.printed).toHaveLength(50);
     const byPayload = new Map<string, number>();
@@ -77,7 +77,7 @@ describe('50 units labelled on a ZPL printer', () => {
       }
       expect(payload).toMatch(/^X-HM:\/\//);
       byPayload.set(payload!, (byPayload.get(payload!) ?? 0) + 1);
-      const unit = ctx.db.findByPayload(payload!)!;
+      const unit = (await ctx.db.findByPayload(payload!))!;
       expect(unit).toBeDefined();
       const texts = format.fields.map((f) => f.text);
       expect(texts).toContain(formatSetupCode(unit.setupCode));
@@ -89,10 +89,10 @@ describe('50 units labelled on a ZPL printer', () => {
     expect(new Set(results.map((r) => r.payload))).toEqual(new Set(byPayload.keys()));
   });
 
-  it('every unit is done, printed once, with its print recorded', () => {
+  it('every unit is done, printed once, with its print recorded', async () => {
     for (const r of results) {
-      expect(ctx.db.getUnit(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
-      expect(ctx.db.attempts.list({ unitId: r.unit.id, kind: 'print' }).map((a) => a.outcome)).toEqual(['ok']);
+      expect(await ctx.db.getUnit(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+      expect((await ctx.db.attempts.list({ unitId: r.unit.id, kind: 'print' })).map((a) => a.outcome)).toEqual(['ok']);
     }
   });
 });

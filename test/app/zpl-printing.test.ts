@@ -45,11 +45,11 @@ async function provisionNewBoard(): Promise<{ port: string; reply: Extract<Provi
   return { port, reply };
 }
 
-function expectLabelPending(port: string, unitId: number, message: RegExp) {
+async function expectLabelPending(port: string, unitId: number, message: RegExp) {
   const tile = core.snapshot().tiles.find((t) => t.path === port)!;
   expect(tile.state.phase).toBe('print-failed'); // amber "No label"
   expect(tile.state.failure).toMatchObject({ stage: 'label', code: 'printer', message: expect.stringMatching(message) });
-  expect(core.listUnits({}).find((u) => u.id === unitId)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
+  expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
 }
 
 /** The labels the printer printed for this payload. */
@@ -73,14 +73,14 @@ describe('ZPL printer problems in the app', () => {
     const { port, reply } = await provisionNewBoard();
     const unitId = reply.result.unit.id;
     expect(reply.label).toEqual({ status: 'failed', message: `The label printer at 127.0.0.1:${printer.port} is out of labels: load a new roll of labels and close the head. Nothing was printed. The unit stays "label pending" until its label prints.` });
-    expectLabelPending(port, unitId, /is out of labels/);
+    await expectLabelPending(port, unitId, /is out of labels/);
     // Printing again while the printer is still empty fails the same way, still nothing printed.
     expect(await call('printLabel', unitId)).toMatchObject({ ok: false, error: { code: 'printer', message: expect.stringMatching(/out of labels/) } });
     printer.recover();
     expect(await call('printLabel', unitId)).toEqual({ ok: true, value: { status: 'printed', unitId, printer: `zpl://127.0.0.1:${printer.port}` } });
     await printer.settled();
     expect(printedFor(reply.result.payload)).toHaveLength(1);
-    expect(core.listUnits({}).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
   });
 
   it('head opened while printing: the label is cancelled on the printer, so closing the head prints nothing until Print again', async () => {
@@ -93,7 +93,7 @@ describe('ZPL printer problems in the app', () => {
     const { port, reply } = await provisionNewBoard();
     const unitId = reply.result.unit.id;
     expect(reply.label).toMatchObject({ status: 'failed', message: expect.stringMatching(/has its print head open: close the head\. The label was cancelled on the printer so it cannot come out later by itself/) });
-    expectLabelPending(port, unitId, /print head open/);
+    await expectLabelPending(port, unitId, /print head open/);
     await printer.settled();
     printer.recover(); // the operator closes the head
     expect(printedFor(reply.result.payload)).toHaveLength(0);
@@ -111,24 +111,24 @@ describe('ZPL printer problems in the app', () => {
     const { port, reply } = await provisionNewBoard();
     const unitId = reply.result.unit.id;
     expect(reply.label).toMatchObject({ status: 'failed', message: expect.stringMatching(/connection to the label printer at 127\.0\.0\.1:\d+ dropped after the label was sent, before the printer confirmed it/) });
-    expectLabelPending(port, unitId, /dropped after the label was sent/);
+    await expectLabelPending(port, unitId, /dropped after the label was sent/);
     await printer.settled();
     expect(printer.connections.length - connections).toBe(1); // no automatic second attempt
     expect(printedFor(reply.result.payload)).toHaveLength(0);
     expect(await call('printLabel', unitId)).toMatchObject({ ok: true, value: { status: 'printed' } });
     await printer.settled();
     expect(printedFor(reply.result.payload)).toHaveLength(1);
-    expect(core.listUnits({}).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
   });
 
   it('messages are plain: no setup code, no stack trace; every label came out exactly once', async () => {
-    const attempts = core.listAttempts({ kind: 'print', outcome: 'failed' });
+    const attempts = await core.listAttempts({ kind: 'print', outcome: 'failed' });
     expect(attempts.length).toBeGreaterThanOrEqual(4);
     for (const a of attempts) {
       expect(a.message).toMatch(/^(The label printer at|The connection to the label printer at) 127\.0\.0\.1:\d+ /);
       expect(a.message).not.toMatch(/\n|\bat .*\.ts:\d+/);
     }
-    const units = core.listUnits({});
+    const units = await core.listUnits({});
     expect(units).toHaveLength(4);
     expect(printer.printed).toHaveLength(4);
     const all = JSON.stringify(attempts);

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOMEKIT_PARTITION_CSV } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { listFiles, readMaster, runBatch, tempDir } from './helpers.ts';
 
 function product(dir: string, extra: Record<string, unknown> = {}): void {
@@ -15,7 +15,7 @@ function product(dir: string, extra: Record<string, unknown> = {}): void {
     schema: 1, id: 'fan', productName: 'Fan', category: 3, nvs: { size: '0x6000' }, firmware: { partitionTable: 'partitions.csv' },
     serial: { format: 'F{counter}', digits: 4, nvs: { namespace: 'app', key: 'serial_no' } }, label: { size: '40x30' }, ...extra,
   }));
-  ProductionDb.open(join(dir, 'station.db')).close();
+  void openRegistry(join(dir, 'station.db')).close();
 }
 
 const ARGS = ['--prefix', 'Fan', '--cid', '3', '--size', '0x6000', '--db', 'station.db', '--serials', 'fan.json', '--labels', 'none'];

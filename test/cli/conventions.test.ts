@@ -13,7 +13,11 @@ import { memoryIO } from '../../src-main/cli/io.ts';
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const VERBS = Object.keys(COMMANDS);
 /** nvs has sub-commands, each with its own options. */
-const INVOCATIONS = [...VERBS.filter((v) => v !== 'nvs').map((v) => [v]), ['nvs'], ...['generate', 'generate-key', 'encrypt', 'decrypt', 'inspect'].map((s) => ['nvs', s])];
+const INVOCATIONS = [
+  ...VERBS.filter((v) => v !== 'nvs').map((v) => [v]),
+  ['nvs'], ...['generate', 'generate-key', 'encrypt', 'decrypt', 'inspect'].map((s) => ['nvs', s]),
+  ['db', 'migrate'], ['db', 'copy'],
+];
 /** Drop-ins whose reference tool uses --version for the NVS format version. */
 const OWN_VERSION = new Set(['batch', 'nvs generate', 'nvs encrypt']);
 

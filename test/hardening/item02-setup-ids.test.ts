@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { productDir, station } from './helpers.ts';
 
 async function batchManifest(dir: string, out: string, count: number) {
@@ -40,11 +40,11 @@ describe('item 2: one issuing policy, setup IDs never repeat', () => {
     const clash = await importing({ ...b, units: [b.units[0], { ...b.units[1], setupId: a.units[2]!.setupId }, b.units[2]] }, 'clash.json');
     expect(clash.code, clash.err).toBe(0);
     expect(clash.err).toMatch(new RegExp(`skipped 1 .*setup ID ${a.units[2]!.setupId}`));
-    const db = ProductionDb.open(join(dir, 'station.db'));
+    const db = openRegistry(join(dir, 'station.db'));
     try {
-      expect(db.poolRemaining('demo-smart-plug')).toBe(5);
+      expect(await db.poolRemaining('demo-smart-plug')).toBe(5);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

@@ -50,7 +50,7 @@ describe('item 7: stale temp files', () => {
     const { utimesSync } = await import('node:fs');
     utimesSync(join(labels, stale[1]!), new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
     const { db } = await demoStation({ labelDir: labels });
-    db.close();
+    await db.close();
     expect(readdirSync(labels)).toEqual([live]);
   });
 });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StationEvent } from '../../shared/station/events.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { Station, type ProvisionOutcome } from '../../src-main/station/station.ts';
 import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
 import { productWithFirmware, randomMac, setupDataOnFlash } from './helpers.ts';
@@ -18,7 +18,7 @@ const BOOT_CHECK = { require: ['app_main: Boot Fan 1.0'], setupId: true, timeout
 
 async function bench(firmware: Parameters<typeof productWithFirmware>[2], dir = mkdtempSync(join(tmpdir(), 'hkfs-boot-'))) {
   const profile = await productWithFirmware(dir, 'esp32c3', firmware, { bootCheck: BOOT_CHECK });
-  const db = ProductionDb.open(join(dir, 'station.db'));
+  const db = openRegistry(join(dir, 'station.db'));
   const registry = new VirtualChipRegistry();
   const station = new Station({ db, profile, labelDir: join(dir, 'labels'), stationName: 'boot', operator: 'test', virtualRegistry: registry });
   const events: StationEvent[] = [];
@@ -51,12 +51,12 @@ describe('boot check: firmware that prints its own factory setup_id', () => {
     results = await b.run(20);
   }, 120_000);
 
-  it('20 units pass, and the setup ID each printed is the one in the database (and on its flash)', () => {
+  it('20 units pass, and the setup ID each printed is the one in the database (and on its flash)', async () => {
     expect(results.map((r) => r.outcome.kind)).toEqual(Array(20).fill('done'));
-    const attempts = b.db.attempts.list({ limit: 100 });
+    const attempts = (await b.db.attempts.list({ limit: 100 }));
     for (const { outcome, flash } of results) {
       if (outcome.kind !== 'done') continue;
-      const unit = b.db.getUnit(outcome.result.unit.id)!;
+      const unit = (await b.db.getUnit(outcome.result.unit.id))!;
       const attempt = attempts.find((a) => a.unitId === unit.id)!;
       expect(attempt).toMatchObject({ outcome: 'ok', kind: 'provision' });
       expect(printedSetupId(attempt.bootLog)).toBe(unit.setupId);
@@ -83,13 +83,13 @@ describe('boot check: firmware that panics', () => {
     results = await b.run(20);
   }, 120_000);
 
-  it('every unit fails at the boot check, with the panic line shown, and gets no label', () => {
+  it('every unit fails at the boot check, with the panic line shown, and gets no label', async () => {
     for (const { outcome, port } of results) {
       expect(outcome).toMatchObject({ kind: 'failed', stage: 'boot-check', code: 'boot-crash' });
       if (outcome.kind !== 'failed') continue;
       expect(outcome.message).toMatch(/Guru Meditation Error: Core {2}0 panic'ed \(Load access fault\)/);
       expect(b.station.portState(port)).toMatchObject({ phase: 'failed', failure: { stage: 'boot-check', code: 'boot-crash' } });
-      const unit = b.db.getUnit(outcome.unitId!)!;
+      const unit = (await b.db.getUnit(outcome.unitId!))!;
       expect(unit.status).toBe('failed');
       expect(unit.failure).toContain('Guru Meditation Error');
       expect(unit.labelPrintCount).toBe(0);
@@ -98,14 +98,14 @@ describe('boot check: firmware that panics', () => {
     expect(existsSync(join(b.dir, 'labels')) ? readdirSync(join(b.dir, 'labels')) : []).toEqual([]);
   });
 
-  it('the log is kept with each failed attempt: the panic line in it, no setup code', () => {
-    const failed = b.db.attempts.list({ outcome: 'failed', limit: 100 });
+  it('the log is kept with each failed attempt: the panic line in it, no setup code', async () => {
+    const failed = (await b.db.attempts.list({ outcome: 'failed', limit: 100 }));
     expect(failed).toHaveLength(20);
     for (const a of failed) {
       expect(a.stage).toBe('boot-check');
       expect(a.bootLog).toContain("Guru Meditation Error: Core  0 panic'ed");
       expect(a.bootLog).toContain('Rebooting...');
-      expect(a.bootLog).not.toContain(b.db.getUnit(a.unitId!)!.setupCode);
+      expect(a.bootLog).not.toContain((await b.db.getUnit(a.unitId!))!.setupCode);
     }
   });
 
@@ -113,15 +113,15 @@ describe('boot check: firmware that panics', () => {
     // The board still on port a: the last one provisioned there.
     const { outcome, port } = results.filter((r) => r.port === 'virtual:a').at(-1)!;
     if (outcome.kind !== 'failed') throw new Error('expected a failure');
-    const before = b.db.getUnit(outcome.unitId!)!;
+    const before = (await b.db.getUnit(outcome.unitId!))!;
     const good = await productWithFirmware(join(b.dir, 'fixed'), 'esp32c3', { kind: 'homekit', name: 'Boot Fan', version: '1.0' }, { bootCheck: BOOT_CHECK });
     b.station.setProfile(good);
     const retried = await b.station.retry(port);
     expect(retried.kind, JSON.stringify(retried)).toBe('done');
     if (retried.kind !== 'done') return;
     expect(retried.result.unit).toMatchObject({ id: before.id, setupId: before.setupId, mac: before.mac, status: 'label-pending' });
-    expect(b.db.getUnit(before.id)!.setupCode).toBe(before.setupCode);
-    const last = b.db.attempts.list({ unitId: before.id, limit: 10 })[0]!;
+    expect((await b.db.getUnit(before.id))!.setupCode).toBe(before.setupCode);
+    const last = (await b.db.attempts.list({ unitId: before.id, limit: 10 }))[0]!;
     expect(last).toMatchObject({ kind: 'retry', outcome: 'ok' });
     expect(printedSetupId(last.bootLog)).toBe(before.setupId);
     expect(setupDataOnFlash(b.registry.get(port)!.flash).setupId).toBe(before.setupId);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHIP_IDS, chipInfo, type ChipId } from '../../shared/chips.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { loadProfile } from '../../src-main/station/profile-file.ts';
 import { Station } from '../../src-main/station/station.ts';
 import { OP, VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
@@ -29,7 +29,7 @@ async function productFor(chip: ChipId) {
     label: { size: '40x30' },
   }));
   const profile = await loadProfile(join(dir, 'profile.json'));
-  const db = ProductionDb.open(join(dir, 'station.db'));
+  const db = openRegistry(join(dir, 'station.db'));
   const registry = new VirtualChipRegistry();
   const station = new Station({ db, profile, labelDir: join(dir, 'labels'), stationName: 'chips', operator: 'test', virtualRegistry: registry });
   return { db, registry, station };
@@ -58,7 +58,7 @@ describe.each(CHIP_IDS.map((c) => [c]))('%s', (chip) => {
     expected.set(nvs, FACTORY_NVS.offset);
     expect(Buffer.compare(Buffer.from(flash), Buffer.from(expected))).toBe(0);
 
-    const stored = db.getUnit(outcome.result.unit.id)!;
+    const stored = (await db.getUnit(outcome.result.unit.id))!;
     const onDevice = setupDataOnFlash(flash);
     expect(onDevice.problems).toEqual([]);
     expect(onDevice.setupId).toBe(stored.setupId);
@@ -82,7 +82,7 @@ describe('a profile for one chip, a board of another', () => {
       if (outcome.kind !== 'failed') return;
       expect(outcome.message).toContain(chipInfo(board).name);
       expect(outcome.unitId).toBeUndefined();
-      expect(db.listUnits()).toEqual([]);
+      expect((await db.listUnits())).toEqual([]);
       expect(writes()).toBe(0);
       expect(vchip.flash.every((b) => b === 0xff)).toBe(true);
     },

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDemoProfile } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { randomMac, setupDataOnFlash } from './helpers.ts';
@@ -44,12 +44,12 @@ describe('crash safety (SIGKILL during provisioning)', () => {
     let kills = 0;
     const killedAt: KillPoint[] = [];
     const identityAfterKill = new Map<string, string>();
-    const reservedAtKill = (mac: string) => {
-      const db = ProductionDb.open(join(dir, 'station.db'));
+    const reservedAtKill = async (mac: string) => {
+      const db = openRegistry(join(dir, 'station.db'));
       try {
-        return db.findByMac('demo-smart-plug', mac)?.setupCode;
+        return (await db.findByMac('demo-smart-plug', mac))?.setupCode;
       } finally {
-        db.close();
+        await db.close();
       }
     };
     // Two station processes at once on the same database (two ports of one station), 10 units each.
@@ -66,7 +66,7 @@ describe('crash safety (SIGKILL during provisioning)', () => {
         if (first.killed) {
           killedAt.push(point!);
           kills++;
-          const reserved = reservedAtKill(mac);
+          const reserved = await reservedAtKill(mac);
           if (reserved) identityAfterKill.set(mac, reserved);
           // Exit 3 = "already holds its identity; re-flash?": the kill came after the unit was complete.
           let r = await provision(dir, state);
@@ -81,13 +81,13 @@ describe('crash safety (SIGKILL during provisioning)', () => {
     expect(kills, `killed after: ${killedAt.sort().join(' ')}`).toBeGreaterThan(3);
     expect(identityAfterKill.size).toBeGreaterThan(0); // some kills landed after the reservation
 
-    const db = ProductionDb.open(join(dir, 'station.db'));
-    const units = db.listUnits({ limit: 1000 });
+    const db = openRegistry(join(dir, 'station.db'));
+    const units = await db.listUnits({ limit: 1000 });
     expect(units).toHaveLength(20);
     expect(new Set(units.map((u) => u.mac))).toEqual(new Set(macs));
     expect(new Set(units.map((u) => u.setupCode)).size).toBe(20);
     expect(new Set(units.map((u) => u.setupId)).size).toBe(20);
-    expect(db.incompleteUnits()).toEqual([]);
+    expect(await db.incompleteUnits()).toEqual([]);
     for (const u of units) {
       expect(u.status).toBe('done');
       if (identityAfterKill.has(u.mac)) expect(u.setupCode).toBe(identityAfterKill.get(u.mac)); // reserved before the kill, kept after
@@ -99,6 +99,6 @@ describe('crash safety (SIGKILL during provisioning)', () => {
       expect(Buffer.from(onDevice.verifier!).equals(Buffer.from(u.verifier))).toBe(true);
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, formatSetupCode(u.setupCode))).toEqual({ ok: true });
     }
-    db.close();
+    await db.close();
   }, 180_000);
 });

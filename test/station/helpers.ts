@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNvsImage, findBlob } from '../../shared/nvs/reader.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { createDemoProfile, loadProfile } from '../../src-main/station/profile-file.ts';
 import { Station, type StationOptions } from '../../src-main/station/station.ts';
 import { firmwareDescriptor, VirtualChipRegistry, type FirmwareModel } from '../../src-main/virtual-chip/index.ts';
@@ -13,7 +13,7 @@ export const FACTORY_NVS = { offset: 0x340000, size: 0x6000 };
 export async function demoStation(overrides: Partial<StationOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'hkfs-station-'));
   const profile = await loadProfile(await createDemoProfile(dir));
-  const db = ProductionDb.open(join(dir, 'station.db'));
+  const db = openRegistry(join(dir, 'station.db'), { station: 'test-bench' });
   const registry = new VirtualChipRegistry();
   const station = new Station({ db, profile, labelDir: join(dir, 'labels'), stationName: 'test-bench', operator: 'tester', virtualRegistry: registry, ...overrides });
   return { dir, db, registry, station, profile };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drawIdentity, IdentityExhaustedError, IssuedSet, issuedConflict } from '../../shared/station/identity-policy.ts';
 import { IdentityAllocator } from '../../shared/batch/identities.ts';
-import { ProductionDb, MIGRATIONS } from '../../src-main/station/db.ts';
+import { openRegistry, migrationSql, SCHEMA_VERSION } from '../../src-main/registry/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-policy-'));
 
@@ -25,7 +25,7 @@ function idsFrom(ids: string[]) {
 const secrets = (d: { setupCode: string; setupId: string }) => ({ ...d, salt: new Uint8Array(16), verifier: new Uint8Array(384), payload: `X-HM://${d.setupId}` });
 
 describe('identity issuing policy', () => {
-  it('draws only values not issued; gives up instead of repeating one', () => {
+  it('draws only values not issued; gives up instead of repeating one', async () => {
     const issued = new IssuedSet();
     issued.add({ setupCode: '11122333', setupId: 'AAAA' });
     const d = drawIdentity(issued, { random: idsFrom(['AAAA', 'BBBB']) });
@@ -37,39 +37,39 @@ describe('identity issuing policy', () => {
     expect(issuedConflict({ setupCode: '55566777', setupId: 'ZZZZ' }, issued)).toBeUndefined();
   });
 
-  it('the database never issues a setup ID twice for a product (no fallback after many collisions)', () => {
-    const db = ProductionDb.open(join(tmp(), 's.db'));
-    db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
-    db.upsertProduct({ id: 'q', productName: 'Q', category: 7 });
+  it('the database never issues a setup ID twice for a product (no fallback after many collisions)', async () => {
+    const db = openRegistry(join(tmp(), 's.db'));
+    await db.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+    await db.upsertProduct({ id: 'q', productName: 'Q', category: 7 });
     const random = idsFrom(['K05T', 'K05U']);
     const reserve = (product: string, mac: string) => db.reserveIdentity({ product, mac, chip: 'esp32', station: 's', operator: 'o', usePool: false, poolPayload: () => '', fresh: secrets, random });
-    expect(reserve('p', '24:0a:c4:00:00:01').unit.setupId).toBe('K05T');
-    expect(reserve('p', '24:0a:c4:00:00:02').unit.setupId).toBe('K05U');
+    expect((await reserve('p', '24:0a:c4:00:00:01')).unit.setupId).toBe('K05T');
+    expect((await reserve('p', '24:0a:c4:00:00:02')).unit.setupId).toBe('K05U');
     // both IDs issued: the old rule accepted a repeat after 200 tries; the policy stops
-    expect(() => reserve('p', '24:0a:c4:00:00:03')).toThrow(/could not find an unused setup ID/);
-    expect(db.findByMac('p', '24:0a:c4:00:00:03')).toBeUndefined();
+    await expect(reserve('p', '24:0a:c4:00:00:03')).rejects.toThrow(/could not find an unused setup ID/);
+    expect(await db.findByMac('p', '24:0a:c4:00:00:03')).toBeUndefined();
     // per product: another product may use the same ID
-    expect(reserve('q', '24:0a:c4:00:00:03').unit.setupId).toMatch(/K05[TU]/);
+    expect((await reserve('q', '24:0a:c4:00:00:03')).unit.setupId).toMatch(/K05[TU]/);
     // a pool entry whose ID was issued is skipped
-    const taken = db.importPool('p', [{ setupCode: '13572468', setupId: 'K05T', salt: new Uint8Array(16), verifier: new Uint8Array(384) }]);
+    const taken = await db.importPool('p', [{ setupCode: '13572468', setupId: 'K05T', salt: new Uint8Array(16), verifier: new Uint8Array(384) }]);
     expect(taken).toEqual({ added: 0, skipped: [{ index: 0, conflict: 'setupId' }] });
-    expect(db.countSetupIds('p')).toBe(2);
-    db.close();
+    expect(await db.countSetupIds('p')).toBe(2);
+    await db.close();
   });
 
-  it('the batch allocator follows the same policy (unique in the batch and against --db)', () => {
+  it('the batch allocator follows the same policy (unique in the batch and against --db)', async () => {
     const allocator = new IdentityAllocator({ random: idsFrom(['AAAA', 'AAAA', 'BBBB', 'CCCC']), isTaken: (kind, v) => kind === 'setupId' && v === 'CCCC', maxAttempts: 20 });
     expect(allocator.next(0).setupId).toBe('AAAA');
     expect(allocator.next(1).setupId).toBe('BBBB');
     expect(() => allocator.next(2)).toThrow(IdentityExhaustedError); // AAAA, BBBB issued, CCCC taken outside
   });
 
-  it('migration 4: a database with repeated setup IDs opens; units keep theirs, repeated free pool entries are withdrawn, all audited', () => {
+  it('migration 4: a database with repeated setup IDs opens; units keep theirs, repeated free pool entries are withdrawn, all audited', async () => {
     const path = join(tmp(), 'old.db');
     // A schema-2 database (as the station wrote it before) holding what the old rules allowed.
     const raw = new Database(path);
-    raw.exec(MIGRATIONS[0]!);
-    raw.exec(MIGRATIONS[1]!);
+    raw.exec(migrationSql('sqlite', 0));
+    raw.exec(migrationSql('sqlite', 1));
     raw.pragma('user_version = 2');
     const now = new Date().toISOString();
     raw.prepare('INSERT INTO products VALUES (?, ?, ?, ?)').run('p', 'P', 7, now);
@@ -85,22 +85,23 @@ describe('identity issuing policy', () => {
     pool.run('20000004', 'FREE', now); // kept
     raw.close();
 
-    const db = ProductionDb.open(path);
+    const db = openRegistry(path);
     try {
-      expect(db.schemaVersion).toBe(MIGRATIONS.length);
-      expect(db.listUnits({ product: 'p' }).map((u) => u.setupId).sort()).toEqual(['DUPE', 'DUPE', 'SOLO']);
-      expect(db.poolRemaining('p')).toBe(2);
-      expect(db.countSetupIds('p')).toBe(4); // DUPE, SOLO, POOL, FREE
-      const audit = db.auditRows();
+      expect(await db.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect((await db.listUnits({ product: 'p' })).map((u) => u.setupId).sort()).toEqual(['DUPE', 'DUPE', 'SOLO']);
+      expect(await db.poolRemaining('p')).toBe(2);
+      expect(await db.countSetupIds('p')).toBe(4); // DUPE, SOLO, POOL, FREE
+      const audit = await db.auditRows();
       expect(audit.filter((a) => a.event === 'setup-id-repeated').map((a) => JSON.parse(a.detail!))).toEqual([{ product: 'p', setupId: 'DUPE', units: 2 }]);
       expect(audit.filter((a) => a.event === 'pool-withdrawn').map((a) => JSON.parse(a.detail!).setupId)).toEqual(['DUPE', 'POOL']);
       expect(JSON.stringify(audit)).not.toMatch(/2000000[13]|1000000[12]/);
       // the pool hands out only what was kept, and no ID is issued again
-      const got = [1, 2].map((i) => db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:01:0${i}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: () => '', fresh: secrets }).unit.setupId);
+      const got: string[] = [];
+      for (const i of [1, 2]) got.push((await db.reserveIdentity({ product: 'p', mac: `24:0a:c4:00:01:0${i}`, chip: 'esp32', station: 's', operator: 'o', usePool: true, poolPayload: () => '', fresh: secrets })).unit.setupId);
       expect(got).toEqual(['POOL', 'FREE']);
-      expect(db.isSetupIdUsed('p', 'DUPE')).toBe(true);
+      expect(await db.isSetupIdUsed('p', 'DUPE')).toBe(true);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

@@ -15,7 +15,7 @@ import { decryptNvsImage } from '../../shared/nvs/encryption.ts';
 import { findBlob, readNvsImage } from '../../shared/nvs/reader.ts';
 import { parseSetupPayload } from '../../shared/homekit/payload.ts';
 import { computeVerifier } from '../../shared/homekit/srp.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { createDemoProfile, loadProfile } from '../../src-main/station/profile-file.ts';
 import { Station } from '../../src-main/station/station.ts';
 import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
@@ -75,7 +75,7 @@ function csvOf(c: { namespaces: [string, (readonly [string, readonly [string, st
 describe('property: flashed identity = database identity = label payload', () => {
   it('holds for random profiles and custom CSVs (identity collisions refused before any reservation)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'hkfs-prop-'));
-    const db = ProductionDb.open(join(root, 'station.db'));
+    const db = openRegistry(join(root, 'station.db'));
     const registry = new VirtualChipRegistry();
     let n = 0;
     try {
@@ -104,10 +104,10 @@ describe('property: flashed identity = database identity = label payload', () =>
           }
           writeFileSync(path, JSON.stringify(json));
 
-          const units = () => db.listUnits({ product: json.id }).length;
+          const units = async () => (await db.listUnits({ product: json.id })).length;
           if (c.collision) {
             await expect(loadProfile(path)).rejects.toThrow(new RegExp(`custom\\.csv line \\d+, key \`${c.collision}\`: .*identity`));
-            expect(units()).toBe(0);
+            expect(await units()).toBe(0);
             return;
           }
           const loaded = await loadProfile(path);
@@ -120,7 +120,7 @@ describe('property: flashed identity = database identity = label payload', () =>
           if (outcome.kind !== 'done') throw new Error(`${outcome.kind}: ${JSON.stringify(outcome)}`);
 
           // The database's identity for this MAC …
-          const unit = db.findByMac(json.id, mac)!;
+          const unit = (await db.findByMac(json.id, mac))!;
           expect(unit.id).toBe(outcome.result.unit.id);
           // … is exactly what the device holds (read back from its flash by the inspector).
           let region: Uint8Array = chip.flash.slice(FACTORY_NVS.offset, FACTORY_NVS.offset + FACTORY_NVS.size);
@@ -148,7 +148,7 @@ describe('property: flashed identity = database identity = label payload', () =>
         { numRuns: 30 },
       );
     } finally {
-      db.close();
+      await db.close();
       rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);

@@ -68,15 +68,15 @@ describe('Station', () => {
     expect(station.portState('virtual:a')).toMatchObject({ phase: 'label-pending', percent: 100, unit: { id: outcome.result.unit.id, setupId: outcome.result.unit.setupId } });
     expect(station.portState('virtual:a').board).toEqual({ chip: 'esp32', mac: outcome.result.unit.mac });
 
-    const stored = db.getUnit(outcome.result.unit.id)!;
+    const stored = (await db.getUnit(outcome.result.unit.id))!;
     expect(outcome.result.payload).toBe(stored.payload);
     const json = JSON.stringify(events);
     expect(json).not.toContain(stored.setupCode);
     expect(json).not.toContain(outcome.result.setupCode);
     expect(json).not.toContain(stored.payload);
     expect(json).not.toContain('X-HM://');
-    expect(JSON.stringify(station.listUnits())).not.toContain(stored.setupCode);
-    expect(JSON.stringify(station.getUnit(stored.id))).not.toContain('X-HM://');
+    expect(JSON.stringify(await station.listUnits())).not.toContain(stored.setupCode);
+    expect(JSON.stringify(await station.getUnit(stored.id))).not.toContain('X-HM://');
 
     const pdf = outcome.result.labelPdfPath!;
     const svgPath = pdf.replace(/\.pdf$/, '.svg');
@@ -92,7 +92,7 @@ describe('Station', () => {
     registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
     await station.provisionNext('virtual:a');
     expect(states).toHaveLength(HAPPY_PATH.length); // unsubscribed
-    expect(station.counters()).toMatchObject({ units: 2, failures: 0 });
+    expect(await station.counters()).toMatchObject({ units: 2, failures: 0 });
   });
 
   it('refuses a second request on a busy port; other ports run concurrently', async () => {
@@ -113,13 +113,13 @@ describe('Station', () => {
     const failed = await station.provisionNext('virtual:a');
     expect(failed).toMatchObject({ kind: 'failed', code: 'verify-mismatch' });
     if (failed.kind !== 'failed') return;
-    expect(db.getUnit(failed.unitId!)!.failure).toMatch(/verif|differ|mismatch/i);
+    expect((await db.getUnit(failed.unitId!))!.failure).toMatch(/verif|differ|mismatch/i);
 
     registry.remove('virtual:a');
     registry.create('virtual:a', { chip: 'esp32', mac: randomMac(), pacing: false });
     const wrong = await station.retry(failed.unitId!);
     expect(wrong).toMatchObject({ kind: 'failed', code: 'wrong-unit', stage: 'identity' });
-    expect(db.listUnits({ limit: 100 })).toHaveLength(1);
+    expect(await db.listUnits({ limit: 100 })).toHaveLength(1);
 
     registry.remove('virtual:a');
     const back = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
@@ -142,7 +142,7 @@ describe('Station', () => {
     });
     const out = await station.provisionNext('virtual:a');
     expect(out).toMatchObject({ kind: 'failed', code: 'cancelled', stage: 'flash' });
-    const unit = db.findByMac('demo-smart-plug', mac)!;
+    const unit = (await db.findByMac('demo-smart-plug', mac))!;
     expect(unit.status).toBe('failed');
     off();
     chip.clearFaults();
@@ -156,22 +156,23 @@ describe('Station', () => {
     const p = profile.profile;
     const payloadOf = (setupCode: string, setupId: string) => buildSetupPayload({ category: p.category, setupCode, setupId, flags: p.flags });
     // What a station killed mid-write leaves behind: a reserved identity, status flashing.
-    const { unit } = db.reserveIdentity({
+    await db.upsertProduct(p);
+    const { unit } = await db.reserveIdentity({
       product: profile.profile.id, mac, chip: 'esp32', station: 'test-bench', operator: 'tester', usePool: false, poolPayload: () => '',
       fresh: ({ setupCode, setupId }) => ({ setupCode, setupId, ...generateSetupInfo(setupCode), payload: payloadOf(setupCode, setupId) }),
     });
-    db.setStatus(unit.id, 'flashing', { incrementAttempts: true });
+    await db.setStatus(unit.id, 'flashing', { incrementAttempts: true });
     // another station's in-flight unit is not touched
-    const other = db.reserveIdentity({
+    const other = (await db.reserveIdentity({
       product: profile.profile.id, mac: randomMac(), chip: 'esp32', station: 'bench-2', operator: 'x', usePool: false, poolPayload: () => '',
       fresh: ({ setupCode, setupId }) => ({ setupCode, setupId, ...generateSetupInfo(setupCode), payload: payloadOf(setupCode, setupId) }),
-    }).unit;
+    })).unit;
 
-    const resumed = station.resumeIncomplete();
+    const resumed = await station.resumeIncomplete();
     expect(resumed.map((u) => u.id)).toEqual([unit.id]);
-    expect(db.getUnit(unit.id)!.status).toBe('failed');
-    expect(db.getUnit(unit.id)!.failure).toMatch(/interrupted/i);
-    expect(db.getUnit(other.id)!.status).toBe('reserved');
+    expect((await db.getUnit(unit.id))!.status).toBe('failed');
+    expect((await db.getUnit(unit.id))!.failure).toMatch(/interrupted/i);
+    expect((await db.getUnit(other.id))!.status).toBe('reserved');
 
     const chip = registry.create('virtual:a', { chip: 'esp32', mac, pacing: false });
     const out = await station.provisionNext('virtual:a');
@@ -187,7 +188,7 @@ describe('Station', () => {
 
   it('opens its own database from dbPath; labelFor refuses unverified units and returns the code for a reprint', async () => {
     const { dir, profile, registry, db } = await demoStation();
-    db.close();
+    await db.close();
     const station = new Station({ dbPath: join(dir, 'own.db'), profile, labelDir: join(dir, 'l2'), stationName: 's', operator: 'o', virtualRegistry: registry });
     const chip = registry.create('virtual:z', { chip: 'esp32s3', mac: randomMac(), pacing: false });
     chip.injectFault({ kind: 'corrupt-write' });
@@ -197,13 +198,13 @@ describe('Station', () => {
     chip.clearFaults();
     const ok = await station.retry('virtual:z');
     if (ok.kind !== 'done') throw new Error(JSON.stringify(ok));
-    expect(station.getUnit(ok.result.unit.id)!.status).toBe('label-pending');
+    expect((await station.getUnit(ok.result.unit.id))!.status).toBe('label-pending');
     const reprint = await station.labelFor(ok.result.unit.id);
     expect(reprint.setupCode).toBe(ok.result.setupCode);
     expect(reprint.labelSvg).toBe(ok.result.labelSvg);
-    station.labelPrinted(ok.result.unit.id, 'Printed on test');
-    expect(station.getUnit(ok.result.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
-    station.close();
+    await station.labelPrinted(ok.result.unit.id, 'Printed on test');
+    expect(await station.getUnit(ok.result.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    await station.close();
     expect(existsSync(join(dir, 'own.db'))).toBe(true);
   });
 });

@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { IdentityAllocator } from '../../shared/batch/identities.ts';
 import { readPoolManifest, type PoolManifest } from '../../shared/station/manifest.ts';
 import { writeBatchManifest } from '../../src-main/batch/manifest.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { addManifestToPool } from '../../src-main/station/pool-import.ts';
 import type { JournalRunRecord } from '../../shared/batch/journal.ts';
 
@@ -34,7 +34,7 @@ const PRODUCT = 'scale-plug';
 const hex = (n: number) => randomBytes(n).toString('hex');
 
 let root: string;
-let db: ProductionDb;
+let db: Registry;
 const manifests: PoolManifest[] = [];
 
 /** One batch's manifest: the batch's allocator and manifest writer, verifiers stand-ins. */
@@ -49,18 +49,18 @@ async function batchManifest(name: string): Promise<PoolManifest> {
 
 beforeAll(async () => {
   root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hkfs-scale-'));
-  db = ProductionDb.open(join(root, 'station.db'));
-  db.upsertProduct({ id: PRODUCT, productName: 'Scale Plug', category: 7 });
+  db = openRegistry(join(root, 'station.db'), { station: 'scale' });
+  await db.upsertProduct({ id: PRODUCT, productName: 'Scale Plug', category: 7 });
   manifests.push(await batchManifest('batch-a'), await batchManifest('batch-b'));
 }, 60_000);
 
-afterAll(() => {
-  db.close();
+afterAll(async () => {
+  await db.close();
   rmSync(root, { recursive: true, force: true });
 });
 
 describe('scale: two independent batches, one pool, 20 000 provisions', () => {
-  it('two independent 6 000-unit manifests imported into one station: no setup code or setup ID twice in the pool', () => {
+  it('two independent 6 000-unit manifests imported into one station: no setup code or setup ID twice in the pool', async () => {
     const [a, b] = manifests as [PoolManifest, PoolManifest];
     expect(a.identities).toHaveLength(UNITS);
     expect(b.identities).toHaveLength(UNITS);
@@ -71,8 +71,8 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     const clashing = b.identities.flatMap((i, index) => (codesA.has(i.setupCode) || idsA.has(i.setupId) ? [index] : []));
     expect(clashing.length).toBeGreaterThan(0);
 
-    expect(addManifestToPool(db, PRODUCT, a, 'batch-a.json')).toEqual({ added: UNITS, skipped: [] });
-    const second = addManifestToPool(db, PRODUCT, b, 'batch-b.json');
+    expect(await addManifestToPool(db, PRODUCT, a, 'batch-a.json')).toEqual({ added: UNITS, skipped: [] });
+    const second = await addManifestToPool(db, PRODUCT, b, 'batch-b.json');
     expect(second.added).toBe(UNITS - clashing.length);
     expect(second.skipped).toEqual(clashing.map((i) => expect.stringMatching(new RegExp(`^units\\[${i}\\] \\(setup ID ${b.identities[i]!.setupId}\\)`))));
 
@@ -85,8 +85,8 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     }
   });
 
-  it('20 000 provisions across pool and fresh identities (interleaved): no setup code and no setup ID twice', () => {
-    const inPool = db.poolRemaining(PRODUCT);
+  it('20 000 provisions across pool and fresh identities (interleaved): no setup code and no setup ID twice', async () => {
+    const inPool = await db.poolRemaining(PRODUCT);
     expect(inPool).toBeGreaterThan(2 * UNITS - 100);
     const secrets = (d: { setupCode: string; setupId: string }) => ({ ...d, salt: randomBytes(16), verifier: randomBytes(384), payload: `X-HM://${d.setupId}` });
     let fromPool = 0;
@@ -94,14 +94,14 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
       // Four of five units take a pool identity while there is one; fresh draws run meanwhile.
       const usePool = i % 5 !== 4 && fromPool < inPool;
       const mac = `24:0a:${(i >> 16).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
-      const { unit, existing } = db.reserveIdentity({ product: PRODUCT, mac, chip: 'esp32', station: 'scale', operator: 'test', usePool, poolPayload: (_c, id) => `X-HM://${id}`, fresh: secrets });
+      const { unit, existing } = await db.reserveIdentity({ product: PRODUCT, mac, chip: 'esp32', station: 'scale', operator: 'test', usePool, poolPayload: (_c, id) => `X-HM://${id}`, fresh: secrets });
       expect(existing).toBe(false);
       if (usePool) fromPool++;
       expect(unit.poolId !== null).toBe(usePool);
     }
-    expect(db.poolRemaining(PRODUCT)).toBe(0);
+    expect(await db.poolRemaining(PRODUCT)).toBe(0);
 
-    const units = db.listUnits({ product: PRODUCT, limit: PROVISIONS + 1 });
+    const units = await db.listUnits({ product: PRODUCT, limit: PROVISIONS + 1 });
     expect(units).toHaveLength(PROVISIONS);
     expect(new Set(units.map((u) => u.mac)).size).toBe(PROVISIONS);
     expect(new Set(units.map((u) => u.setupCode)).size).toBe(PROVISIONS);
@@ -117,6 +117,6 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     expect(fresh.filter((u) => pooledCodes.has(u.setupCode) || pooledIds.has(u.setupId))).toEqual([]);
     const batchCodes = new Set(manifests.flatMap((m) => m.identities.map((i) => i.setupCode)));
     expect(pooled.every((u) => batchCodes.has(u.setupCode))).toBe(true);
-    expect(db.countSetupIds(PRODUCT)).toBe(PROVISIONS);
+    expect(await db.countSetupIds(PRODUCT)).toBe(PROVISIONS);
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import { run as batch } from '../../src-main/cli/commands/batch.ts';
 import { run as pool } from '../../src-main/cli/commands/pool.ts';
 import { run as provision } from '../../src-main/cli/commands/provision.ts';
 import { createDemoProfile } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { openIdentityRegistry } from '../../src-main/batch/manifest.ts';
 import { parsePoolManifest } from '../../shared/station/manifest.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
@@ -60,12 +60,12 @@ describe('identity pool from an offline batch', () => {
       expect(onDevice.setupId).toBe(manifest.identities[i]!.setupId);
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, formatSetupCode(manifest.identities[i]!.setupCode))).toEqual({ ok: true });
     }
-    const db = ProductionDb.open(join(dir, 'station.db'));
-    expect(db.poolRemaining('demo-smart-plug')).toBe(1);
-    db.close();
+    const db = openRegistry(join(dir, 'station.db'));
+    expect(await db.poolRemaining('demo-smart-plug')).toBe(1);
+    await db.close();
 
     // the batch's --db check sees what production has issued
-    const registry = await openIdentityRegistry(join(dir, 'station.db'));
+    const registry = await openIdentityRegistry(join(dir, 'station.db'), dir);
     expect(registry.isTaken('setupCode', manifest.identities[0]!.setupCode)).toBe(true);
     expect(registry.isTaken('setupId', manifest.identities[0]!.setupId)).toBe(true);
     expect(registry.isTaken('setupCode', '13572468')).toBe(false);

@@ -28,15 +28,15 @@ describe('50 units provisioned on virtual chips', () => {
     }
   }, 240_000);
 
-  it('gives every unit its own code and setup ID', () => {
+  it('gives every unit its own code and setup ID', async () => {
     expect(results).toHaveLength(50);
     expect(new Set(results.map((r) => r.result.setupCode)).size).toBe(50);
     expect(new Set(results.map((r) => r.result.unit.setupId)).size).toBe(50);
     expect(new Set(results.map((r) => r.result.unit.mac)).size).toBe(50);
-    expect(ctx.db.listUnits({ limit: 1000 })).toHaveLength(50);
+    expect(await ctx.db.listUnits({ limit: 1000 })).toHaveLength(50);
   });
 
-  it('every flash pairs (independent SRP client) with the code printed on its label', () => {
+  it('every flash pairs (independent SRP client) with the code printed on its label', async () => {
     for (const { result, flash } of results) {
       const onDevice = setupDataOnFlash(flash);
       expect(onDevice.problems).toEqual([]);
@@ -52,21 +52,21 @@ describe('50 units provisioned on virtual chips', () => {
     expect(pairSetup(a.salt!, a.verifier!, neighbourCode!).ok).toBe(false);
   });
 
-  it('every label QR decodes (pdftoppm + jsQR) to the payload stored in the database', () => {
+  it('every label QR decodes (pdftoppm + jsQR) to the payload stored in the database', async () => {
     for (const { result } of results) {
       const [page] = rasterisePdf(new Uint8Array(readFileSync(result.labelPdfPath!)), 200);
-      const stored = ctx.db.getUnit(result.unit.id)!;
+      const stored = (await ctx.db.getUnit(result.unit.id))!;
       expect(decodeQr(page!)).toBe(stored.payload);
     }
   });
 
-  it('records every unit as label-pending with its image hash, and no setup code in the audit trail', () => {
+  it('records every unit as label-pending with its image hash, and no setup code in the audit trail', async () => {
     for (const { result } of results) {
-      const u = ctx.db.getUnit(result.unit.id)!;
+      const u = (await ctx.db.getUnit(result.unit.id))!;
       expect(u.status).toBe('label-pending');
       expect(u.imageSha256).toMatch(/^[0-9a-f]{64}$/);
     }
-    const audit = JSON.stringify(ctx.db.auditRows());
+    const audit = JSON.stringify(await ctx.db.auditRows());
     for (const { result } of results) {
       expect(audit).not.toContain(result.setupCode);
       expect(audit).not.toContain(result.setupCode.replace(/-/g, ''));

@@ -9,7 +9,7 @@ import { run as provision } from '../../src-main/cli/commands/provision.ts';
 import { run as history } from '../../src-main/cli/commands/history.ts';
 import { runCommand } from '../../src-main/cli/io.ts';
 import { createDemoProfile } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { randomMac, setupDataOnFlash } from './helpers.ts';
@@ -33,9 +33,9 @@ describe('factory-station provision', () => {
 
     const first = await cli(dir, base);
     expect(first.code, first.err).toBe(0);
-    const db = ProductionDb.open(join(dir, 'st.db'));
-    const unit = db.findByMac('demo-smart-plug', mac)!;
-    db.close();
+    const db = openRegistry(join(dir, 'st.db'));
+    const unit = (await db.findByMac('demo-smart-plug', mac))!;
+    await db.close();
     expect(unit.status).toBe('done'); // CLI: the label file is the deliverable
     expect(unit.labelPrintCount).toBe(1); // … so history counts it as printed
     expect(unit.station).toBe(hostname()); // not "station" ($HOSTNAME is not exported to programs)
@@ -71,9 +71,9 @@ describe('factory-station provision', () => {
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.out)).toMatchObject({ setupCode: formatSetupCode(unit.setupCode), payload: unit.payload });
 
-    const db2 = ProductionDb.open(join(dir, 'st.db'));
-    expect(db2.listUnits({ mac })).toHaveLength(1);
-    db2.close();
+    const db2 = openRegistry(join(dir, 'st.db'));
+    expect(await db2.listUnits({ mac })).toHaveLength(1);
+    await db2.close();
 
     // a state file for another chip than the port's is refused, naming both
     const wrongChip = await cli(dir, ['--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--virtual-state', 'chip.json', '--db', 'st.db']);
@@ -107,9 +107,9 @@ describe('factory-station provision', () => {
     expect(r.err).toMatch(/^failed at identity: .*ESP32-S3.*esp32c3/m);
     expect(r.err).toMatch(/^next: .+/m);
     expect(r.err).not.toMatch(/\n\s+at /);
-    const db = ProductionDb.open(join(dir, 'st.db'));
-    expect(db.listUnits({})).toHaveLength(0); // no identity spent on a unit of the wrong product
-    db.close();
+    const db = openRegistry(join(dir, 'st.db'));
+    expect(await db.listUnits({})).toHaveLength(0); // no identity spent on a unit of the wrong product
+    await db.close();
   });
 
   it('bad usage: one clear line, exit 2', async () => {

@@ -34,7 +34,7 @@ describe('re-plugging a provisioned unit', () => {
     expect(reflash.result.unit.setupId).toBe(first.result.unit.setupId);
     const onDevice = setupDataOnFlash(again.flash);
     expect(pairSetup(onDevice.salt!, onDevice.verifier!, codeOnLabel(reflash.result.labelSvg)!)).toEqual({ ok: true });
-    expect(db.listUnits({ mac })).toHaveLength(1);
+    expect(await db.listUnits({ mac })).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain(first.result.setupCode);
   });
 
@@ -95,7 +95,7 @@ describe('faults during provisioning', () => {
       expect(failed.message.length).toBeGreaterThan(10);
       expect(failed.nextStep.length).toBeGreaterThan(10);
       expect(station.portState('virtual:f')).toMatchObject({ phase: 'failed', failure: { code: c.code, stage: c.stage } });
-      const before = db.findByMac('demo-smart-plug', mac);
+      const before = await db.findByMac('demo-smart-plug', mac);
       if (c.stage === 'connect') expect(before).toBeUndefined(); // no identity spent on a unit never identified
       else expect(before).toMatchObject({ status: 'failed', failure: failed.message }); // the operator-readable reason is recorded
       if (before) expect(failed.message).not.toContain(before.setupCode);
@@ -114,7 +114,7 @@ describe('faults during provisioning', () => {
       }
       const onDevice = setupDataOnFlash(registry.get('virtual:f')!.flash);
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, retried.result.setupCode)).toEqual({ ok: true });
-      expect(db.listUnits({ mac })).toHaveLength(1);
+      expect(await db.listUnits({ mac })).toHaveLength(1);
     }, 60_000);
   }
 });

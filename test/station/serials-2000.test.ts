@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { findString, readNvsImage } from '../../shared/nvs/reader.ts';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { memoryIO } from '../../src-main/cli/io.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { HOMEKIT_PARTITION_CSV, loadProfile } from '../../src-main/station/profile-file.ts';
 import { Station } from '../../src-main/station/station.ts';
 import { VirtualChipRegistry } from '../../src-main/virtual-chip/index.ts';
@@ -33,7 +33,7 @@ const STATION = 100;
 const SN = { namespace: 'device', key: 'sn' };
 
 let dir: string;
-let db: ProductionDb;
+let db: Registry;
 let macCounter = 0;
 const stationUnits: { unitId: number; nvs: Uint8Array; labelPdf: string; fromPool: boolean; product: string }[] = [];
 const batches: { out: string; manifest: string }[] = [];
@@ -86,7 +86,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'partitions.csv'), HOMEKIT_PARTITION_CSV);
   const fan = await loadProfile(writeProfile('fan.json', 'serial-fan', { format: 'FAN-{counter}', digits: 6 }));
   const lamp = await loadProfile(writeProfile('lamp.json', 'serial-lamp', { format: 'LMP{yy}-{counter}', digits: 4, start: 100 }));
-  db = ProductionDb.open(join(dir, 'station.db'));
+  db = openRegistry(join(dir, 'station.db'));
   const registry = new VirtualChipRegistry();
   mkdirSync(join(dir, 'labels'));
   const station = (profile: typeof fan, usePool = false) =>
@@ -155,16 +155,17 @@ describe('2 000 serial numbers of one product, station and batch', () => {
     expect(fanUnits).toHaveLength(3 * STATION);
     const batchA = new Map(batchSerials(batches[0]!).map((u) => [u.setupId, u.serial]));
     const texts = await Promise.all(stationUnits.map((u) => run('pdftotext', [u.labelPdf, '-']).then((r) => r.stdout)));
-    stationUnits.forEach((u, i) => {
-      const unit = db.getUnit(u.unitId)!;
+    for (const [i, u] of stationUnits.entries()) {
+      const unit = (await db.getUnit(u.unitId))!;
       expect(unit.serial).not.toBeNull();
       const onFlash = readNvsImage(u.nvs);
       expect(onFlash.problems).toEqual([]);
       expect(findString(onFlash, SN.namespace, SN.key)).toBe(unit.serial);
       expect(texts[i]).toContain(`SN ${unit.serial}`);
       if (u.fromPool) expect(unit.serial).toBe(batchA.get(unit.setupId));
-    });
-    expect(new Set(fanUnits.map((u) => db.getUnit(u.unitId)!.serial)).size).toBe(3 * STATION);
+    }
+    const fanSerials = await Promise.all(fanUnits.map(async (u) => (await db.getUnit(u.unitId))!.serial));
+    expect(new Set(fanSerials).size).toBe(3 * STATION);
   });
 
   it('the export lists every unit with its number (last column)', async () => {
@@ -174,7 +175,7 @@ describe('2 000 serial numbers of one product, station and batch', () => {
     expect(lines).toHaveLength(stationUnits.length);
     const bySetupId = new Map(lines.map((l) => [l[3], l.at(-1)]));
     for (const u of stationUnits) {
-      const unit = db.getUnit(u.unitId)!;
+      const unit = (await db.getUnit(u.unitId))!;
       expect(bySetupId.get(unit.setupId)).toBe(unit.serial);
     }
   });

@@ -12,7 +12,7 @@ import { ProfileError, validateProfile } from '../../shared/station/profile.ts';
 import { buildFactoryCsv, checkFactoryCustomData } from '../../shared/homekit/factory-csv.ts';
 import { parseNvsCsv } from '../../shared/nvs/writer.ts';
 import { NvsInputError } from '../../shared/nvs/errors.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry, type Registry } from '../../src-main/registry/index.ts';
 import { HOMEKIT_PARTITION_CSV, loadProfile } from '../../src-main/station/profile-file.ts';
 
 const fail = (path: string, detail: string): never => {
@@ -55,60 +55,60 @@ describe('the scheme', () => {
 });
 
 describe('issuing', () => {
-  const db = () => {
-    const d = ProductionDb.open(':memory:');
-    d.upsertProduct({ id: 'p', productName: 'P', category: 7 });
+  const db = async () => {
+    const d = openRegistry(':memory:');
+    await d.upsertProduct({ id: 'p', productName: 'P', category: 7 });
     return d;
   };
   const fresh = (d: { setupCode: string; setupId: string }) => ({ ...d, salt: randomBytes(16), verifier: randomBytes(384), payload: `X-HM://${d.setupId}` });
-  const reserve = (store: ProductionDb, mac: string, s: SerialScheme, make = fresh) =>
+  const reserve = (store: Registry, mac: string, s: SerialScheme, make = fresh) =>
     store.reserveIdentity({ product: 'p', mac, chip: 'esp32', station: 'st', operator: 'op', usePool: false, poolPayload: () => '', fresh: make, serial: { scheme: s } });
 
-  it('in the reservation: one number per unit, kept on a re-plug; a failed reservation takes its number back (no gap)', () => {
-    const store = db();
+  it('in the reservation: one number per unit, kept on a re-plug; a failed reservation takes its number back (no gap)', async () => {
+    const store = await db();
     const s = scheme({ format: 'P{counter}', digits: 4, start: 5 });
-    expect(reserve(store, '24:0a:c4:00:00:01', s).unit.serial).toBe('P0005');
-    expect(reserve(store, '24:0a:c4:00:00:01', s)).toMatchObject({ existing: true, unit: { serial: 'P0005' } });
-    expect(() => reserve(store, '24:0a:c4:00:00:02', s, () => { throw new Error('SRP failed'); })).toThrow('SRP failed');
-    expect(reserve(store, '24:0a:c4:00:00:03', s).unit.serial).toBe('P0006');
-    expect(store.listUnits({ serial: 'P0006' })).toHaveLength(1);
+    expect((await reserve(store, '24:0a:c4:00:00:01', s)).unit.serial).toBe('P0005');
+    expect(await reserve(store, '24:0a:c4:00:00:01', s)).toMatchObject({ existing: true, unit: { serial: 'P0005' } });
+    await expect(reserve(store, '24:0a:c4:00:00:02', s, () => { throw new Error('SRP failed'); })).rejects.toThrow('SRP failed');
+    expect((await reserve(store, '24:0a:c4:00:00:03', s)).unit.serial).toBe('P0006');
+    expect(await store.listUnits({ serial: 'P0006' })).toHaveLength(1);
   });
 
-  it('a unit recorded before the product had serial numbers gets one when it is re-flashed', () => {
-    const store = db();
-    store.reserveIdentity({ product: 'p', mac: '24:0a:c4:00:00:09', chip: 'esp32', station: 'st', operator: 'op', usePool: false, poolPayload: () => '', fresh });
-    expect(store.findByMac('p', '24:0a:c4:00:00:09')!.serial).toBeNull();
-    expect(reserve(store, '24:0a:c4:00:00:09', scheme({ format: 'P{counter}' })).unit.serial).toBe('P000001');
+  it('a unit recorded before the product had serial numbers gets one when it is re-flashed', async () => {
+    const store = await db();
+    await store.reserveIdentity({ product: 'p', mac: '24:0a:c4:00:00:09', chip: 'esp32', station: 'st', operator: 'op', usePool: false, poolPayload: () => '', fresh });
+    expect((await store.findByMac('p', '24:0a:c4:00:00:09'))!.serial).toBeNull();
+    expect((await reserve(store, '24:0a:c4:00:00:09', scheme({ format: 'P{counter}' }))).unit.serial).toBe('P000001');
   });
 
-  it('derived from the MAC: no counter, still unique', () => {
-    const store = db();
+  it('derived from the MAC: no counter, still unique', async () => {
+    const store = await db();
     const s = scheme({ format: 'M-{mac}' });
-    expect(reserve(store, '24:0a:c4:ab:cd:ef', s).unit.serial).toBe('M-240AC4ABCDEF');
+    expect((await reserve(store, '24:0a:c4:ab:cd:ef', s)).unit.serial).toBe('M-240AC4ABCDEF');
   });
 
-  it('a batch run takes one block; asked again (a resumed run) it gets the same numbers; the station continues after it', () => {
-    const store = db();
+  it('a batch run takes one block; asked again (a resumed run) it gets the same numbers; the station continues after it', async () => {
+    const store = await db();
     const s = scheme({ format: 'B{counter}', digits: 3 });
     const request = { runId: 'run-1', count: 3, station: 'batchhost', date: new Date() };
-    expect(store.reserveSerialBlock('p', s, request).serials).toEqual(['B001', 'B002', 'B003']);
-    expect(store.reserveSerialBlock('p', s, request).serials).toEqual(['B001', 'B002', 'B003']);
-    expect(reserve(store, '24:0a:c4:00:00:01', s).unit.serial).toBe('B004');
-    expect(() => store.reserveSerialBlock('p', scheme({ format: 'M{mac}' }), { ...request, runId: 'run-2' })).toThrow(/a batch does not know/);
+    expect((await store.reserveSerialBlock('p', s, request)).serials).toEqual(['B001', 'B002', 'B003']);
+    expect((await store.reserveSerialBlock('p', s, request)).serials).toEqual(['B001', 'B002', 'B003']);
+    expect((await reserve(store, '24:0a:c4:00:00:01', s)).unit.serial).toBe('B004');
+    await expect(store.reserveSerialBlock('p', scheme({ format: 'M{mac}' }), { ...request, runId: 'run-2' })).rejects.toThrow(/a batch does not know/);
   });
 
-  it('the one way a number goes unused: an imported entry is skipped (its number stays issued, the audit says which)', () => {
-    const store = db();
+  it('the one way a number goes unused: an imported entry is skipped (its number stays issued, the audit says which)', async () => {
+    const store = await db();
     const s = scheme({ format: 'B{counter}', digits: 3 });
-    store.reserveSerialBlock('p', s, { runId: 'run-1', count: 2, station: 'h', date: new Date() });
+    await store.reserveSerialBlock('p', s, { runId: 'run-1', count: 2, station: 'h', date: new Date() });
     const entry = (code: string, id: string, serial: string) => ({ setupCode: code, setupId: id, salt: randomBytes(16), verifier: randomBytes(384), serial });
     // the second entry claims a number of another batch run: not its own
-    store.reserveSerialBlock('p', s, { runId: 'run-2', count: 1, station: 'h', date: new Date() });
-    const result = store.importPool('p', [entry('10293847', 'AB12', 'B001'), entry('10293848', 'AB13', 'B003')], 'run-1');
+    await store.reserveSerialBlock('p', s, { runId: 'run-2', count: 1, station: 'h', date: new Date() });
+    const result = await store.importPool('p', [entry('10293847', 'AB12', 'B001'), entry('10293848', 'AB13', 'B003')], 'run-1');
     expect(result).toEqual({ added: 1, skipped: [{ index: 1, conflict: 'serial' }] });
-    const audit = store.auditRows().find((r) => r.event === 'pool-import')!;
+    const audit = (await store.auditRows()).find((r) => r.event === 'pool-import')!;
     expect(JSON.parse(audit.detail!)).toMatchObject({ count: 1, skipped: 1, serialsNotImported: ['B003'] });
-    expect(reserve(store, '24:0a:c4:00:00:01', s).unit.serial).toBe('B004');
+    expect((await reserve(store, '24:0a:c4:00:00:01', s)).unit.serial).toBe('B004');
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { memoryIO, runCommand } from '../../src-main/cli/io.ts';
 import { main } from '../../src-main/cli/factory-station.ts';
 import { createDemoProfile } from '../../src-main/station/profile-file.ts';
-import { ProductionDb } from '../../src-main/station/db.ts';
+import { openRegistry } from '../../src-main/registry/index.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { FakeZplPrinter } from '../label/fake-zpl-printer.ts';
@@ -37,18 +37,18 @@ async function provision(extra: string[]) {
   const state = `chip-${mac.replace(/:/g, '')}.json`;
   writeFileSync(join(dir, state), JSON.stringify({ chip: 'esp32c3', mac }));
   const r = await cli(['provision', '--profile', 'demo-profile.json', '--port', 'virtual:esp32c3', '--virtual-state', state, '--db', 'st.db', '--init-db', '--label-out', 'lab', ...extra]);
-  const db = ProductionDb.open(join(dir, 'st.db'));
-  const unit = db.findByMac('demo-smart-plug', mac)!;
-  db.close();
+  const db = openRegistry(join(dir, 'st.db'));
+  const unit = (await db.findByMac('demo-smart-plug', mac))!;
+  await db.close();
   return { ...r, mac, unit };
 }
 
-function unitNow(id: number) {
-  const db = ProductionDb.open(join(dir, 'st.db'));
+async function unitNow(id: number) {
+  const db = openRegistry(join(dir, 'st.db'));
   try {
-    return db.getUnit(id)!;
+    return (await db.getUnit(id))!;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -62,7 +62,7 @@ describe('factory-station provision --printer / label', () => {
     const fields = readZpl(printer.printed.at(-1)!).fields;
     expect(fields.find((f) => f.qr)!.data).toBe(`MM,A${r.unit.payload}`);
     expect(fields.map((f) => f.text)).toContain(formatSetupCode(r.unit.setupCode));
-    expect(unitNow(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    expect(await unitNow(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
     expect(r.out).toContain(`Printed on 127.0.0.1:${printer.port} (ZPL)`);
     expect(r.out + r.err).not.toContain(r.unit.setupCode);
   });
@@ -75,7 +75,7 @@ describe('factory-station provision --printer / label', () => {
     expect(r.code).toBe(4);
     const body = JSON.parse(r.out);
     expect(body).toMatchObject({ ok: true, printed: { status: 'failed', message: expect.stringMatching(/is out of labels: load a new roll.*Nothing was printed\. The unit stays "label pending"/) } });
-    expect(unitNow(r.unit.id)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
+    expect(await unitNow(r.unit.id)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
     const human = await cli(['label', '--unit', String(r.unit.id), '--printer', printer.url, '--db', 'st.db']);
     expect(human.code).toBe(1);
     expect(human.err).toMatch(/^label: not printed: The label printer at 127\.0\.0\.1:\d+ is out of labels/);
@@ -88,17 +88,17 @@ describe('factory-station provision --printer / label', () => {
     await printer.settled();
     expect(printer.printed.length - before).toBe(1);
     expect(readZpl(printer.printed.at(-1)!).fields.find((f) => f.qr)!.data).toBe(`MM,A${r.unit.payload}`);
-    expect(unitNow(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
-    const db = ProductionDb.open(join(dir, 'st.db'));
-    const prints = db.attempts.list({ unitId: r.unit.id, kind: 'print' });
-    db.close();
+    expect(await unitNow(r.unit.id)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    const db = openRegistry(join(dir, 'st.db'));
+    const prints = await db.attempts.list({ unitId: r.unit.id, kind: 'print' });
+    await db.close();
     expect(prints.map((a) => a.outcome)).toEqual(['ok', 'failed', 'failed']);
   });
 
   it('label --zpl writes the ZPL (mode 0600) in the unit\'s own label settings, without printing or recording anything', async () => {
     const r = await provision([]);
     expect(r.code, r.err).toBe(0);
-    const printsBefore = unitNow(r.unit.id).labelPrintCount; // the PDF written by provision counts as one
+    const printsBefore = (await unitNow(r.unit.id)).labelPrintCount; // the PDF written by provision counts as one
     const out = await cli(['label', '--unit', String(r.unit.id), '--zpl', 'out/unit.zpl', '--dpi', '300', '--db', 'st.db']);
     expect(out.code, out.err).toBe(0);
     const path = join(dir, 'out', 'unit.zpl');
@@ -108,7 +108,7 @@ describe('factory-station provision --printer / label', () => {
     expect(format.fields.find((f) => f.qr)!.data).toBe(`MM,A${r.unit.payload}`);
     expect(format.fields.map((f) => f.text)).toEqual(expect.arrayContaining([formatSetupCode(r.unit.setupCode), r.unit.mac.toUpperCase(), 'Demo Smart Plug']));
     expect(out.out).not.toContain(r.unit.setupCode);
-    expect(unitNow(r.unit.id).labelPrintCount).toBe(printsBefore);
+    expect((await unitNow(r.unit.id)).labelPrintCount).toBe(printsBefore);
     const bitmap = await cli(['label', '--unit', String(r.unit.id), '--zpl', 'out/bitmap.zpl', '--qr', 'bitmap', '--db', 'st.db']);
     expect(bitmap.code).toBe(0);
     expect(readZpl(readFileSync(join(dir, 'out', 'bitmap.zpl'), 'utf8')).fields.some((f) => f.graphic)).toBe(true);

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { ensureDirSync, writeFileAtomic } from '../../fs/index.ts';
-import { ProductionDb } from '../../station/db.ts';
+import { openRegistry, type Registry } from '../../registry/index.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station, type ProvisionOutcome } from '../../station/station.ts';
 import { CHIP_KINDS, VirtualChipRegistry, type FirmwareModel } from '../../virtual-chip/index.ts';
@@ -71,7 +71,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   say('2. Identities made offline. `factory-station batch` creates 10 (codes, IDs, salts, verifiers) with their');
   say('   serial numbers, a block of the product\'s counter in the station database (created now):');
   const dbPath = join(dir, 'station.db');
-  withDb(dbPath, () => undefined);
+  await withDb(dbPath, async () => undefined);
   await verb(() => import('./batch.ts'), ['--count', '10', '--prefix', 'Lamp', '--cid', '5', '--size', '0x6000', '--outdir', 'batch', '--labels', 'none', '--db', 'station.db', '--serials', 'product/profile.json'], dir);
   const manifest = readdirSync(join(dir, 'batch')).find((f) => f.startsWith('homekit_manifest_'));
   if (!manifest) throw new CliError('demo: the batch wrote no manifest', 1);
@@ -92,19 +92,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   await verb(() => import('./export.ts'), ['--db', 'station.db', 'manifest.csv'], dir);
   say(`   ${at(join(dir, 'manifest.csv'))}\n`);
 
-  const left = withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
+  const left = await withDb(dbPath, (db) => db.poolRemaining('demo-lamp'));
   const done = outcomes.filter((o) => o.kind === 'done').length;
   say(`Summary: ${done} of ${outcomes.length} boards provisioned from the pool (${left} identities left); ${caught.join(' and ')} caught, each retried with the same identity.`);
   say(`Everything is in ${dir}. Next: \`npm run preview\` shows the operator screen, README.md explains the rest.`);
   return done === outcomes.length ? 0 : 1;
 }
 
-function withDb<T>(path: string, fn: (db: ProductionDb) => T): T {
-  const db = ProductionDb.open(path);
+async function withDb<T>(path: string, fn: (db: Registry) => Promise<T>): Promise<T> {
+  const db = openRegistry(path, { station: 'demo' });
   try {
-    return fn(db);
+    return await fn(db);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -140,7 +140,7 @@ async function provisionBench(dir: string, dbPath: string, fast: boolean, say: (
     }
     return { outcomes, caught };
   } finally {
-    station.close();
+    await station.close();
   }
 }
 

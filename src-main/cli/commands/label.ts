@@ -13,7 +13,7 @@ import { ZPL_DPIS, type ZplDpi } from '../../../shared/label/zpl.ts';
 import { parseZplUrl, zplAddress, type ZplLabelSettings } from '../../../shared/station/printer.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 import { ZplPrinterError } from '../../label/zpl-printer.ts';
-import { normalizeMac, type ProductionDb, type UnitLabelProfile, type UnitRecord } from '../../station/db.ts';
+import { normalizeMac, type Registry, type UnitLabelProfile, type UnitRecord } from '../../registry/index.ts';
 import { printUnitLabelZpl, unitLabelZpl } from '../../station/labels.ts';
 import { labelProfileOf } from '../../station/pipeline.ts';
 import { loadProfile } from '../../station/profile-file.ts';
@@ -55,9 +55,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values.dpi !== undefined && !ZPL_DPIS.includes(Number(values.dpi) as ZplDpi)) throw new CliError('label: --dpi must be 203, 300 or 600', 2);
   if (values.qr !== undefined && values.qr !== 'native' && values.qr !== 'bitmap') throw new CliError('label: --qr must be native or bitmap', 2);
   const at = (p: string) => resolve(io.cwd, p);
-  const db = openStationDb(io, parsed.values, 'label', { create: false });
+  const db = await openStationDb(io, parsed.values, 'label', { create: false, station: values.station ?? hostname() });
   try {
-    const unit = findUnit(db, values);
+    const unit = await findUnit(db, values);
     if (unit.status === 'reserved' || unit.status === 'flashing' || unit.status === 'failed') {
       throw new CliError(`label: unit ${unit.id} (${unit.mac}) was never verified: no label may be made for it (provision it again)`, 1);
     }
@@ -71,7 +71,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (endpoint) await printAndRecord(db, profile, unit, { ...settings, ...endpoint }, values.station ?? hostname(), io);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -92,10 +92,10 @@ function labelError<T>(f: () => T): T {
   }
 }
 
-function findUnit(db: ProductionDb, values: Values): UnitRecord {
+async function findUnit(db: Registry, values: Values): Promise<UnitRecord> {
   if (values.unit !== undefined) {
     const id = Number(values.unit);
-    const unit = Number.isInteger(id) && id > 0 ? db.getUnit(id) : undefined;
+    const unit = Number.isInteger(id) && id > 0 ? await db.getUnit(id) : undefined;
     if (!unit) throw new CliError(`label: there is no unit ${values.unit} in the database`, 1);
     return unit;
   }
@@ -105,7 +105,7 @@ function findUnit(db: ProductionDb, values: Values): UnitRecord {
   } catch {
     throw new CliError(`label: --mac ${values.mac} is not a MAC address (12 hex digits)`, 2);
   }
-  const units = db.listUnits({ mac, product: values.product }).filter((u) => u.mac === mac);
+  const units = (await db.listUnits({ mac, product: values.product })).filter((u) => u.mac === mac);
   if (units.length === 0) throw new CliError(`label: no unit with MAC ${mac}${values.product ? ` in product ${values.product}` : ''}`, 1);
   if (units.length > 1) throw new CliError(`label: MAC ${mac} was provisioned for several products (${units.map((u) => u.product).join(', ')}): add --product`, 2);
   return units[0]!;
@@ -135,7 +135,7 @@ function zplSettings(profile: UnitLabelProfile, values: Values): ZplLabelSetting
 }
 
 /** Prints, and records the print like the app does: the unit leaves "label pending" only on success. */
-async function printAndRecord(db: ProductionDb, profile: UnitLabelProfile, unit: UnitRecord, printer: Parameters<typeof printUnitLabelZpl>[2], station: string, io: CliIO): Promise<void> {
+async function printAndRecord(db: Registry, profile: UnitLabelProfile, unit: UnitRecord, printer: Parameters<typeof printUnitLabelZpl>[2], station: string, io: CliIO): Promise<void> {
   const attempt = { station, product: unit.product, port: null, slot: unit.slot, unitId: unit.id, mac: unit.mac, kind: 'print' as const };
   let note: string;
   try {
@@ -143,10 +143,10 @@ async function printAndRecord(db: ProductionDb, profile: UnitLabelProfile, unit:
   } catch (err) {
     if (err instanceof LabelLayoutError) throw new CliError(`label: the label cannot be made for this printer: ${err.message}`, 1);
     if (!(err instanceof ZplPrinterError)) throw err;
-    db.attempts.record({ ...attempt, outcome: 'failed', stage: 'label', code: 'printer', message: err.message });
+    await db.attempts.record({ ...attempt, outcome: 'failed', stage: 'label', code: 'printer', message: err.message });
     throw new CliError(`label: not printed: ${err.message}`, 1);
   }
-  const after = db.markLabelPrinted(unit.id, { awaitScan: profile.scanBack ?? false });
-  db.attempts.record({ ...attempt, outcome: 'ok', message: note });
+  const after = await db.markLabelPrinted(unit.id, { awaitScan: profile.scanBack ?? false });
+  await db.attempts.record({ ...attempt, outcome: 'ok', message: note });
   io.stdout(`printed the label of unit ${unit.id} (${unit.mac}) on zpl://${zplAddress(printer)}; unit ${after.status}\n`);
 }

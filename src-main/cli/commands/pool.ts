@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import type { PoolManifest } from '../../../shared/station/manifest.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
-import { DB_OPTION, INIT_DB_OPTION, openStationDb } from '../db-option.ts';
+import { DB_OPTION, INIT_DB_OPTION, openStationDb, registryCliError } from '../db-option.ts';
 import { VERSION } from '../version.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { parsePoolManifest, ManifestError } from '../../../shared/station/manifest.ts';
@@ -16,16 +16,22 @@ import { Progress } from '../../batch/progress.ts';
 export const DEF: CommandDef = {
   program: 'factory-station pool',
   summary: "Add a batch manifest's identities to a product's pool, or show how many are left.",
-  synopsis: ['import --profile FILE [--db FILE] [--init-db] MANIFEST.json', 'status --profile FILE [--db FILE]'],
+  synopsis: ['import --profile FILE [--db FILE|URL] [--init-db] MANIFEST.json', 'status --profile FILE [--db FILE|URL]'],
   description: `import  checks every identity of a batch manifest (valid code and ID, verifier recomputed) and adds
         them to the product's pool; identities whose setup code or setup ID the product already
         issued are skipped and listed by setup ID. Nothing is written (not even a new database)
         unless the whole manifest checks out.
 status  prints how many pool identities are left.
+On a line's registry (postgres://…) one import serves every station: each identity is handed
+out once, whichever station asks.
 The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile.`,
   args: { min: 1, max: 2, names: 'import MANIFEST.json or status' },
   options: { profile: { type: 'string', arg: 'FILE', help: 'product profile (JSON); required' }, ...DB_OPTION, ...INIT_DB_OPTION },
-  examples: ['factory-station pool import --profile examples/fan/profile.json batch-out/homekit_manifest_12-05_10-00.json', 'factory-station pool status --profile examples/fan/profile.json'],
+  examples: [
+    'factory-station pool import --profile examples/fan/profile.json batch-out/homekit_manifest_12-05_10-00.json',
+    'factory-station pool status --profile examples/fan/profile.json',
+    'factory-station pool import --profile fan.json --db postgres://engineer@line-db:5432/line batch-out/homekit_manifest_12-05_10-00.json',
+  ],
   exitCodes: COMMON_EXIT_CODES,
 };
 
@@ -63,26 +69,26 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       progress.finish();
     }
   }
-  const db = openStationDb(io, parsed.values, `pool ${sub}`, { create: sub === 'import' });
+  const db = await openStationDb(io, parsed.values, `pool ${sub}`, { create: sub === 'import' });
   try {
-    db.upsertProduct(product);
+    await db.upsertProduct(product);
     if (manifest) {
       let outcome;
       try {
-        outcome = addManifestToPool(db, product.id, manifest, path);
+        outcome = await addManifestToPool(db, product.id, manifest, path);
       } catch (err) {
         if (err instanceof ManifestError) throw new CliError(err.message, 1);
-        throw err;
+        throw registryCliError(`pool ${sub}`, err);
       }
       const { added, skipped } = outcome;
       if (skipped.length > 0) io.stderr(skippedReport(path, skipped));
-      io.stdout(`imported ${added} identities; ${db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
+      io.stdout(`imported ${added} identities; ${await db.poolRemaining(product.id)} in the pool of ${product.id}\n`);
     } else {
-      io.stdout(`${db.poolRemaining(product.id)} identities left in the pool of ${product.id}\n`);
+      io.stdout(`${await db.poolRemaining(product.id)} identities left in the pool of ${product.id}\n`);
     }
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

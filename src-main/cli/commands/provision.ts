@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { CliError, type CliIO } from '../io.ts';
 import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../command.ts';
 import { DB_OPTION, INIT_DB_OPTION, openStationDb } from '../db-option.ts';
+import { DEFAULT_RETRY_MS } from '../../registry/postgres-engine.ts';
 import { VERSION } from '../version.ts';
 import { loadProfile } from '../../station/profile-file.ts';
 import { Station } from '../../station/station.ts';
@@ -34,6 +35,7 @@ The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile
     printer: { type: 'string', arg: 'zpl://HOST[:PORT]', help: 'also print the label on this ZPL label printer (port 9100 by default) and wait for its confirmation; the unit is done only then' },
     reflash: { type: 'boolean', help: 'confirm re-flashing a unit that already holds an identity (its own identity)' },
     pool: { type: 'boolean', help: 'take the identity from the imported pool instead of generating one' },
+    'pool-empty': { type: 'string', arg: 'stop|fresh', default: 'stop', help: 'with --pool, when the pool is empty: stop (nothing written, exit 5) or give a fresh identity' },
     operator: { type: 'string', arg: 'NAME', default: '$USER', help: 'recorded with the unit' },
     station: { type: 'string', arg: 'NAME', default: 'this host name', help: 'recorded with the unit' },
     'virtual-state': { type: 'string', arg: 'FILE', help: 'virtual ports: load/save the virtual chip (chip, MAC, flash) so it can be re-plugged' },
@@ -41,12 +43,17 @@ The engineer's tool: no engineer PIN is asked for, even for a PIN-locked profile
     json: { type: 'boolean', help: 'print one JSON object (no setup code unless --show-code)' },
     'show-code': { type: 'boolean', help: 'with --json: include the setup code (for a label printing pipeline)' },
   },
-  examples: ['factory-station provision --profile examples/fan/profile.json --port /dev/ttyUSB0', 'factory-station provision --profile examples/fan/profile.json --port virtual:esp32c3 --virtual-state unit1.json'],
+  examples: [
+    'factory-station provision --profile examples/fan/profile.json --port /dev/ttyUSB0',
+    'factory-station provision --profile examples/fan/profile.json --port virtual:esp32c3 --virtual-state unit1.json',
+    'factory-station provision --profile fan.json --port /dev/ttyUSB0 --db postgres://station@line-db:5432/line --pool',
+  ],
   exitCodes: {
     ...COMMON_EXIT_CODES,
     1: 'failed (stage, message and next step on stderr)',
     3: 'the unit already holds a completed identity: run again with --reflash',
     4: 'provisioned, but the label printer did not confirm the label (the unit stays "label pending"; reprint with factory-station label --unit N --printer …)',
+    5: 'the identity pool is empty (--pool, --pool-empty stop): no identity was given and nothing was written to the unit',
   },
 };
 
@@ -101,6 +108,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!values.port) throw new CliError('provision: --port PORT is required (see factory-station provision --help)', 2);
   if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') throw new CliError(`provision: --verify must be md5 or readback`, 2);
   if (values['show-code'] && !values.json) throw new CliError('provision: --show-code only goes with --json (the human output never shows the code)', 2);
+  const poolEmpty = values['pool-empty'] ?? 'stop';
+  if (poolEmpty !== 'stop' && poolEmpty !== 'fresh') throw new CliError('provision: --pool-empty must be stop or fresh', 2);
+  if (values['pool-empty'] !== undefined && !values.pool) throw new CliError('provision: --pool-empty goes with --pool', 2);
   const at = (p: string) => resolve(io.cwd, p);
   let loaded;
   try {
@@ -115,12 +125,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const registry = new VirtualChipRegistry();
   const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
   const chip = port.startsWith('virtual:') ? await loadVirtualChip(registry, port, statePath) : undefined;
-  const db = openStationDb(io, parsed.values, 'provision', { create: true });
+  const stationName = values.station ?? hostname();
+  const db = await openStationDb(io, parsed.values, 'provision', { create: true, station: stationName, waitMs: DEFAULT_RETRY_MS });
+  // A line's server that stops answering: one line when it goes, one when it is back.
+  const offStatus = db.onStatus((s) => io.stderr(`${s.online ? '' : 'warning: '}${s.message}\n`));
   try {
     const station = new Station({
-      db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName: values.station ?? hostname(),
+      db, profile: loaded, labelDir: at(values['label-out'] ?? 'labels'), stationName,
       operator: values.operator ?? (io.env.USER || userInfo().username || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: zplPrinter ? 'pending' : 'done',
-      verify: values.verify as 'md5' | 'readback' | undefined,
+      whenPoolEmpty: poolEmpty, verify: values.verify as 'md5' | 'readback' | undefined,
     });
     // 'record' is entered after verification and before the database says 'verified'.
     let saved = false;
@@ -140,7 +153,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (values.json) {
       const body = outcome.kind === 'done'
         ? {
-            ok: true, unit: printed ? station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+            ok: true, unit: printed ? await station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
             ...(printed ? { printed: printed.status === 'printed' ? { status: 'printed', printer: printed.printer } : printed } : {}),
             warnings: outcome.result.warnings, ...(values['show-code'] ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
           }
@@ -153,7 +166,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
       if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
       if (printed?.status === 'failed') {
-        if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${values.db}` : ''}\n`);
+        if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${db.shown}` : ''}\n`);
         return 4;
       }
       return 0;
@@ -163,9 +176,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return 3;
     }
     if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${cliNextStep(outcome.nextStep)}\n`);
-    if (!values.json && outcome.stage === 'boot-check') io.stderr(`the boot log: factory-station history --attempts --failed --boot-log${values.db ? ` --db ${values.db}` : ''}\n`);
-    return 1;
+    if (!values.json && outcome.stage === 'boot-check') io.stderr(`the boot log: factory-station history --attempts --failed --boot-log${values.db ? ` --db ${db.shown}` : ''}\n`);
+    return outcome.code === 'pool-empty' ? 5 : 1;
   } finally {
-    db.close();
+    offStatus();
+    await db.close();
   }
 }

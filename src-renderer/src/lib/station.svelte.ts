@@ -67,6 +67,10 @@ class StationState {
         }
         break;
       }
+      case 'registry':
+        // The database went away or came back: one message for the whole app (the tiles say "waiting").
+        if (this.snapshot) this.snapshot.database = { ...this.snapshot.database, online: e.state.online, message: e.state.online ? null : e.state.message };
+        break;
       case 'pool-import':
         this.poolCheck = { done: e.done, total: e.total };
         break;
