@@ -10,10 +10,10 @@
 // chips (no pacing, four ports at a time, no firmware images: partition table + factory NVS); the
 // batches are the real `factory-station batch` command in process (worker threads, SRP table);
 // only the factory_nvs region of each chip is kept for the checks (4 MB flashes are dropped).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,6 +80,11 @@ async function provision(station: Station, registry: VirtualChipRegistry, n: num
     });
   }
 }
+
+afterAll(async () => {
+  await db?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true }); // /dev/shm is memory
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hkfs-serials-'));
