@@ -1,6 +1,6 @@
 // Serial numbers: the product's scheme (profile field `serial`), its validation, and how a serial
 // number is written out. Issuing — the per-product counter, unique and never reused — is the
-// database's (src-main/station/serials.ts), in the transaction that reserves the unit's identity;
+// database's (src-main/registry/serials.ts), in the transaction that reserves the unit's identity;
 // the offline batch takes a block of the same counter.
 //
 // `format` is text with parts in braces:
