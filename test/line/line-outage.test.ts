@@ -44,18 +44,22 @@ describe('the line server stops for 5 s mid-run', () => {
     const waitingTiles = new Set<string>();
     station.on('port-state', (e) => { if (e.state.message === 'Waiting for the production database…') waitingTiles.add(e.port); });
 
-    // The outage: when the held unit starts connecting, its reservation is made to wait on a table
-    // lock; once it waits (in flight, uncommitted), the server stops for 5 s.
+    // The outage: before the held unit starts, the units table is locked, so its reservation waits
+    // (in flight, uncommitted); once a reservation waits, the server stops for 5 s. The lock is
+    // taken before the held unit connects — not on its 'connect' stage — so that under CPU load its
+    // reservation cannot slip through before the lock (the other port's unit may wait too).
     let outage: Promise<void> | undefined;
     let heldChip: VirtualChip | undefined;
     let heldBlankDuringOutage: boolean | undefined;
     let started = 0;
-    const startOutage = async () => {
+    const lockUnits = async () => {
       const locker = new pg.Client({ host: cluster.dir, port: cluster.port, user: 'postgres', database: 'line' });
       locker.on('error', () => undefined); // its connection is cut by the stop
       await locker.connect();
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE units IN EXCLUSIVE MODE');
+    };
+    const stopWhileWaiting = async () => {
       await expect.poll(async () => (await cluster.admin((c) => c.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'factory-station outage' AND wait_event_type = 'Lock'"))).rowCount, { timeout: 60_000 }).toBeGreaterThan(0);
       await cluster.stopServer('fast');
       await new Promise((r) => setTimeout(r, 5_000));
@@ -74,9 +78,8 @@ describe('the line server stops for 5 s mid-run', () => {
         const chip = chips.create(port, { chip: 'esp32', mac: macOf(i), pacing: false });
         if (++started === HELD_UNIT) {
           heldChip = chip;
-          const off = station.on('stage', (e) => {
-            if (e.port === port && e.stage === 'connect') (off(), (outage = startOutage()));
-          });
+          await lockUnits();
+          outage = stopWhileWaiting();
         }
         outcomes.push({ mac: macOf(i), outcome: await station.provisionNext(port), chip });
       }
