@@ -2,78 +2,37 @@
 // product switches with the active profile; its port models stay), the bench (real ports, demo
 // chips, slots), settings, the shift, label delivery. Electron's main process and the UI test both
 // run this same object behind the same handlers (handlers.ts); what only Electron can do (dialogs,
-// printers, print windows) comes in through `Platform`.
+// printers, print windows) comes in through `Platform` (app-options.ts). The runs per port live in
+// runs.ts, the History's queries in history.ts; this object wires them to the rest.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabelSpec } from '../../shared/label/index.ts';
 import type {
-  AppEvent, AppSettings, AppSnapshot, AttemptQuery, AttemptSummary, DatabaseInfo, DemoChipKind, DemoFault, HistoryFilter, LabelOutcome, LabelPreview,
-  LineCounts, LineQuery, PrinterChoice, ProfileDraft, ProfileEditorData, ProfileFileKind, ProfileListEntry, PoolImportReply, ProvisionReply,
+  AppEvent, AppSettings, AppSnapshot, DatabaseInfo, DemoChipKind, DemoFault, LabelOutcome, LabelPreview,
+  ProfileDraft, ProfileEditorData, ProfileFileKind, ProfileListEntry, PoolImportReply, ProvisionReply,
   ScanReply, ShiftCounters, SlotConfig,
 } from '../../shared/ipc.ts';
-import type { ProvisionResult, StationEvent, UnitSummary } from '../../shared/station/events.ts';
+import type { ProvisionResult, StationEvent } from '../../shared/station/events.ts';
 import { readyPortState, type BoardInfo } from '../../shared/station/port-state.ts';
 import { ensureDirSync, removeStaleTempFiles } from '../fs/index.ts';
-import type { ListingBinding, PortOpener } from '../flash/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { AppRegistry } from './app-registry.ts';
 import { createDemoProfile, type LoadedProfile } from '../station/profile-file.ts';
-import { Station, type ProvisionOutcome } from '../station/station.ts';
+import { Station } from '../station/station.ts';
 import { Bench } from './bench.ts';
 import { deliverLabel } from './deliver-label.ts';
+import { AppHistory } from './history.ts';
 import { AppError } from './errors.ts';
-import type { LabelJob } from './label-page.ts';
 import { importPoolManifest } from './pool.ts';
 import { previewLabel, ProfilesFolder } from './profiles.ts';
 import { PinGuard } from './pin-guard.ts';
 import { Products } from './products.ts';
+import { ProvisionRuns } from './runs.ts';
 import { SettingsFile, type SettingsValues } from './settings.ts';
 import { SlotError } from './slots.ts';
+import type { AppCoreOptions } from './app-options.ts';
 
-/** What only the host (Electron, or the UI test) can do. */
-export interface Platform {
-  /** Native open dialog for a profile input file; null when cancelled. */
-  pickFile(kind: ProfileFileKind): Promise<string | null>;
-  /** Native save dialog for the manifest; null when cancelled. */
-  pickManifestPath(defaultName: string): Promise<string | null>;
-  /** Native open dialog for a batch manifest (homekit_manifest_*.json); null when cancelled. */
-  pickPoolManifest(): Promise<string | null>;
-  listPrinters(): Promise<PrinterChoice[]>;
-  /** Silent print of one label; rejects with the printer's reason. */
-  printLabel(job: LabelJob, printerName: string): Promise<void>;
-  /** The label as a PDF at `path` (Chromium's print pipeline, same page as printing). */
-  saveLabelPdf(job: LabelJob, path: string): Promise<void>;
-}
-
-export interface AppCoreOptions {
-  dataDir: string;
-  platform: Platform;
-  /** Offer virtual chips (--demo). */
-  demo?: boolean;
-  stationName?: string;
-  operator?: string;
-  /** Binding used to list real serial ports (tests pass one whose list changes). */
-  portBinding?: ListingBinding;
-  /** Device path → physical USB location (tests); default: Linux by-path links. */
-  portLocations?: () => ReadonlyMap<string, string>;
-  /** Opens real ports for flashing (tests reach virtual chips at /dev paths through it). */
-  openPort?: PortOpener;
-  /** Poll real ports for plug / unplug (the app: yes; tests: as they need). */
-  watchPorts?: boolean;
-  /** Poll interval of the port watcher (default 1000 ms). */
-  pollMs?: number;
-  /** Virtual chips at line speed (realistic demo) or instant (tests). Default true. */
-  demoPacing?: boolean;
-  /** Clock of the PIN lock-out (tests); default Date.now. */
-  clock?: () => number;
-  /**
-   * The production registry, fixed from outside (the STATION_DB environment variable): a file path
-   * or a postgres:// URL. Without it: the one chosen in Settings, else production.db in the data folder.
-   */
-  database?: string;
-  /** A server registry: how long work waits for an unreachable server (default 2 minutes). */
-  databaseRetryMs?: number;
-}
+export type { AppCoreOptions, Platform } from './app-options.ts';
 
 export class AppCore {
   readonly dataDir: string;
@@ -86,7 +45,9 @@ export class AppCore {
   private readonly settingsFile: SettingsFile;
   private readonly settings: SettingsValues;
   private readonly listeners = new Set<(e: AppEvent) => void>();
-  private readonly running = new Set<string>();
+  private readonly runs: ProvisionRuns;
+  /** The History screen's queries (history.ts). */
+  readonly history: AppHistory;
   private importing = false;
 
   private constructor(readonly options: AppCoreOptions) {
@@ -96,7 +57,7 @@ export class AppCore {
     this.settingsFile = new SettingsFile(options.dataDir);
     this.settings = this.settingsFile.values;
     this.products = new Products(this.profiles, this.settingsFile, new PinGuard(join(options.dataDir, 'pin-guard.json'), options.clock), {
-      busy: () => (this.running.size > 0 || this.station?.busy ? 'A unit is being provisioned' : null),
+      busy: () => (this.runs.busy ? 'A unit is being provisioned' : null),
       activated: (loaded) => this.activated(loaded),
       changed: () => this.emitSnapshot(),
     });
@@ -112,6 +73,18 @@ export class AppCore {
       demo: options.demo ?? false,
       demoPacing: options.demoPacing ?? true,
       onChange: (change, path, board) => this.portChanged(change, path, board),
+    });
+    this.history = new AppHistory({ platform: options.platform, requireStation: () => this.requireStation(), db: () => this.db });
+    this.runs = new ProvisionRuns({
+      bench: this.bench,
+      requireStation: () => this.requireStation(),
+      activeStation: () => (this.products.loaded ? this.station : null),
+      autoProvision: () => this.settings.autoProvision,
+      deliver: (result) => this.deliver(result),
+      settled: async () => {
+        await this.refresh();
+        this.emitSnapshot();
+      },
     });
   }
 
@@ -160,26 +133,13 @@ export class AppCore {
    */
   async setDatabase(location: string): Promise<DatabaseInfo> {
     this.requireEngineer('change the production database');
-    if (this.running.size > 0 || this.station?.busy || this.importing) throw new AppError('busy', 'A unit is being provisioned: change the database when the station is idle.');
+    if (this.runs.busy || this.importing) throw new AppError('busy', 'A unit is being provisioned: change the database when the station is idle.');
     const db = await this.registry.change(location);
     this.station?.useRegistry(db);
     await this.settingsFile.save();
     await this.refresh();
     this.emitSnapshot();
     return this.registry.info();
-  }
-
-  /** Station names in the registry (the History's station filter). */
-  listStations(): Promise<string[]> {
-    return this.db.stations();
-  }
-
-  /** The line's view: per station, units and failed runs (and per hour) over a period, active product. */
-  lineCounts(query: LineQuery): Promise<LineCounts> {
-    const product = this.requireStation().profile.profile.id;
-    const to = query.to ? new Date(Date.parse(`${query.to}T00:00:00.000Z`) + 86_400_000).toISOString() : new Date().toISOString();
-    const from = query.from ? `${query.from}T00:00:00.000Z` : new Date(Date.parse(to) - 24 * 3_600_000).toISOString();
-    return this.db.attempts.lineCounts({ from, to, product, station: query.station });
   }
 
   get stationName(): string {
@@ -216,27 +176,20 @@ export class AppCore {
   private portChanged(change: 'attached' | 'detached', path: string, board: BoardInfo | null): void {
     this.station?.portChanged(path, change, board);
     this.emitSnapshot();
-    if (change === 'attached') this.maybeAutoProvision(path);
+    if (change === 'attached') this.runs.plugged(path);
   }
 
   // ---------------------------------------------------------------- settings & shift
 
   async setSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
-    const usePool = patch.usePool !== undefined && patch.usePool !== this.settings.usePool ? patch.usePool : undefined;
-    if (usePool !== undefined) this.requireEngineer('switch between pool and fresh identities'); // before anything changes
-    if (patch.autoProvision !== undefined && patch.autoProvision !== this.settings.autoProvision) this.requireEngineer('turn auto-provision on or off');
-    const whenPoolEmpty = patch.whenPoolEmpty !== undefined && patch.whenPoolEmpty !== this.settings.whenPoolEmpty ? patch.whenPoolEmpty : undefined;
-    if (whenPoolEmpty !== undefined) this.requireEngineer('choose what an empty pool does');
-    if (patch.autoProvision !== undefined) this.settings.autoProvision = patch.autoProvision;
-    if (usePool !== undefined) {
-      this.settings.usePool = usePool;
-      // Read at each reservation: the next unit already follows the new choice.
-      if (this.station) this.station.options.usePool = usePool;
-    }
-    if (whenPoolEmpty !== undefined) {
-      this.settings.whenPoolEmpty = whenPoolEmpty;
-      if (this.station) this.station.options.whenPoolEmpty = whenPoolEmpty;
-    }
+    const change = this.settingsFile.changes(patch);
+    // Every engineer check passes before anything changes.
+    if (change.usePool !== undefined) this.requireEngineer('switch between pool and fresh identities');
+    if (change.autoProvision !== undefined) this.requireEngineer('turn auto-provision on or off');
+    if (change.whenPoolEmpty !== undefined) this.requireEngineer('choose what an empty pool does');
+    Object.assign(this.settings, change);
+    // Read at each reservation: the next unit already follows the new choice.
+    if (this.station) Object.assign(this.station.options, { usePool: this.settings.usePool, whenPoolEmpty: this.settings.whenPoolEmpty });
     await this.settingsFile.save();
     this.emitSnapshot();
     return this.settingsFile.public;
@@ -358,7 +311,7 @@ export class AppCore {
     this.requireEngineer('import identities');
     if (this.importing) throw new AppError('busy', 'A manifest is being imported already.');
     // Between shifts, not mid-unit: the import's checks and its database write share this thread.
-    if (this.running.size > 0 || station.busy) throw new AppError('busy', 'A unit is being provisioned: import the manifest when the station is idle.');
+    if (this.runs.busy) throw new AppError('busy', 'A unit is being provisioned: import the manifest when the station is idle.');
     const path = await this.options.platform.pickPoolManifest();
     if (!path) return null;
     this.importing = true;
@@ -399,43 +352,16 @@ export class AppCore {
     return this.station;
   }
 
-  private requirePort(path: string): void {
-    if (!this.bench.isPlugged(path)) throw new AppError('not-found', `No board is plugged in on ${path}.`);
-  }
-
-  private async run(port: string, step: (s: Station) => Promise<ProvisionOutcome>): Promise<ProvisionReply> {
-    const station = this.requireStation();
-    this.requirePort(port);
-    if (this.running.has(port)) throw new AppError('busy', `A unit on ${port} is already being provisioned.`);
-    this.running.add(port);
-    try {
-      const outcome = await step(station);
-      if (outcome.kind !== 'done') {
-        // A demo fault lasts one attempt: the operator then follows the next step.
-        if (outcome.kind === 'failed') this.bench.demoChip(port)?.clearFaults();
-        await this.refresh();
-        this.emitSnapshot();
-        return outcome;
-      }
-      const label = await this.deliver(outcome.result).catch((err: unknown) => ({ status: 'failed' as const, message: err instanceof Error ? err.message : String(err) }));
-      await this.refresh();
-      this.emitSnapshot();
-      return { kind: 'done', result: outcome.result, label };
-    } finally {
-      this.running.delete(port);
-    }
-  }
-
   provisionNext(port: string): Promise<ProvisionReply> {
-    return this.run(port, (s) => s.provisionNext(port));
+    return this.runs.provisionNext(port);
   }
 
   confirmReflash(port: string): Promise<ProvisionReply> {
-    return this.run(port, (s) => s.confirmReflash(port));
+    return this.runs.confirmReflash(port);
   }
 
   retry(port: string): Promise<ProvisionReply> {
-    return this.run(port, (s) => s.retry(port));
+    return this.runs.retry(port);
   }
 
   declineReflash(port: string): void {
@@ -445,16 +371,7 @@ export class AppCore {
 
   /** "Provision all ready": every plugged slot holding a new board starts now. */
   provisionAllReady(): string[] {
-    const station = this.requireStation();
-    const ports = this.bench.tiles((p) => station.portState(p)).filter((t) => t.plugged && t.state.phase === 'ready' && !this.running.has(t.path)).map((t) => t.path);
-    for (const port of ports) void this.provisionNext(port).catch(() => undefined);
-    return ports;
-  }
-
-  private maybeAutoProvision(port: string): void {
-    if (!this.settings.autoProvision || !this.station || !this.products.loaded || this.running.has(port)) return;
-    // Outcomes reach the UI through the station's events, exactly as for a manual run.
-    void this.provisionNext(port).catch(() => undefined);
+    return this.runs.provisionAllReady();
   }
 
   scanLabel(port: string, text: string): Promise<ScanReply> {
@@ -473,26 +390,6 @@ export class AppCore {
 
   getLabel(unitId: number): Promise<ProvisionResult> {
     return this.requireStation().labelFor(unitId);
-  }
-
-  // ---------------------------------------------------------------- history
-
-  listUnits(filter: HistoryFilter): Promise<UnitSummary[]> {
-    return this.requireStation().listUnits({ ...filter, to: filter.to ? `${filter.to}T23:59:59.999Z` : undefined, limit: filter.limit ?? 500 });
-  }
-
-  listAttempts(filter: AttemptQuery): Promise<AttemptSummary[]> {
-    const product = this.requireStation().profile.profile.id;
-    return this.db.attempts.list({ ...filter, product, to: filter.to ? `${filter.to}T23:59:59.999Z` : undefined, limit: filter.limit ?? 500 });
-  }
-
-  async exportManifest(): Promise<{ path: string } | null> {
-    const station = this.requireStation();
-    const day = new Date().toISOString().slice(0, 10);
-    const path = await this.options.platform.pickManifestPath(`${station.profile.profile.id}-manifest-${day}.csv`);
-    if (!path) return null;
-    await station.exportManifest(path);
-    return { path };
   }
 
   // ---------------------------------------------------------------- demo (bench.ts)

@@ -16,7 +16,7 @@ import { labelProfileOf } from '../station/pipeline.ts';
 import type { Station } from '../station/station.ts';
 import { AppError } from './errors.ts';
 import { checkPrinterName, type LabelJob } from './label-page.ts';
-import type { Platform } from './app-core.ts';
+import type { Platform } from './app-options.ts';
 
 export async function deliverLabel(station: Station, platform: Platform, labelsDir: string, unitId: number, svg: string, pdfPath: string | null = null): Promise<LabelOutcome> {
   const unit = await station.db.getUnit(unitId);

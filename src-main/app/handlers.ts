@@ -57,15 +57,15 @@ export function createHandlers(core: AppCore): StationHandlers {
     },
     async listAttempts(...a) {
       const [filter] = argsOf(a, 1);
-      return core.listAttempts(v.attemptFilter(filter));
+      return core.history.listAttempts(v.attemptFilter(filter));
     },
     async listStations(...a) {
       argsOf(a, 0);
-      return core.listStations();
+      return core.history.listStations();
     },
     async lineCounts(...a) {
       const [query] = argsOf(a, 1);
-      return core.lineCounts(v.lineQuery(query));
+      return core.history.lineCounts(v.lineQuery(query));
     },
     async setDatabase(...a) {
       const [location] = argsOf(a, 1);
@@ -93,11 +93,11 @@ export function createHandlers(core: AppCore): StationHandlers {
     },
     async listUnits(...a) {
       const [filter] = argsOf(a, 1);
-      return core.listUnits(v.historyFilter(filter));
+      return core.history.listUnits(v.historyFilter(filter));
     },
     async exportManifest(...a) {
       argsOf(a, 0);
-      return core.exportManifest();
+      return core.history.exportManifest();
     },
     async importPool(...a) {
       argsOf(a, 0);

@@ -47,6 +47,15 @@ export class SettingsFile {
     return writeFileAtomic(join(this.dataDir, SETTINGS_FILE), `${JSON.stringify(this.values, null, 2)}\n`, 0o600);
   }
 
+  /** The part of a patch that really changes a setting (a value equal to the current one is no change). */
+  changes(patch: Partial<AppSettings>): Partial<AppSettings> {
+    const out: Partial<AppSettings> = {};
+    if (patch.autoProvision !== undefined && patch.autoProvision !== this.values.autoProvision) out.autoProvision = patch.autoProvision;
+    if (patch.usePool !== undefined && patch.usePool !== this.values.usePool) out.usePool = patch.usePool;
+    if (patch.whenPoolEmpty !== undefined && patch.whenPoolEmpty !== this.values.whenPoolEmpty) out.whenPoolEmpty = patch.whenPoolEmpty;
+    return out;
+  }
+
   /** What the renderer may see and change. */
   get public(): AppSettings {
     return { autoProvision: this.values.autoProvision, usePool: this.values.usePool, whenPoolEmpty: this.values.whenPoolEmpty };

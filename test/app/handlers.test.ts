@@ -73,11 +73,11 @@ describe('IPC handlers', () => {
     const r = await call('provisionNext', 'virtual:esp32-1');
     expect(r).toMatchObject({ ok: true, value: { kind: 'done', label: { status: 'failed', message: expect.stringContaining('out of labels') } } });
     const unitId = (r as { value: { result: { unit: { id: number } } } }).value.result.unit.id;
-    expect((await core.listUnits({}))[0]).toMatchObject({ id: unitId, status: 'label-pending', labelPrintCount: 0 });
+    expect((await core.history.listUnits({}))[0]).toMatchObject({ id: unitId, status: 'label-pending', labelPrintCount: 0 });
     printerFails = false;
     expect(await call('printLabel', unitId)).toEqual({ ok: true, value: { status: 'printed', unitId, printer: 'Zebra_ZD421' } });
     expect(printed).toEqual([{ printer: 'Zebra_ZD421', widthMm: 40 }]);
-    expect((await core.listUnits({}))[0]).toMatchObject({ id: unitId, status: 'done', labelPrintCount: 1 });
+    expect((await core.history.listUnits({}))[0]).toMatchObject({ id: unitId, status: 'done', labelPrintCount: 1 });
     // A printer that is not installed is refused by name.
     await call('saveProfile', file, { ...editor.profile, printer: { mode: 'print', name: 'Gone_Printer' } });
     expect(await call('printLabel', unitId)).toMatchObject({ ok: false, error: { code: 'printer', message: expect.stringContaining('not installed') } });
@@ -111,7 +111,7 @@ describe('IPC handlers', () => {
   });
 
   it('errors never carry the setup code', async () => {
-    const units = await core.listUnits({});
+    const units = await core.history.listUnits({});
     const label = await core.getLabel(units[0]!.id);
     const digits = label.setupCode.replaceAll('-', '');
     const r = await call('printLabel', 999999);

@@ -49,7 +49,7 @@ async function expectLabelPending(port: string, unitId: number, message: RegExp)
   const tile = core.snapshot().tiles.find((t) => t.path === port)!;
   expect(tile.state.phase).toBe('print-failed'); // amber "No label"
   expect(tile.state.failure).toMatchObject({ stage: 'label', code: 'printer', message: expect.stringMatching(message) });
-  expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
+  expect((await core.history.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'label-pending', labelPrintCount: 0 });
 }
 
 /** The labels the printer printed for this payload. */
@@ -80,7 +80,7 @@ describe('ZPL printer problems in the app', () => {
     expect(await call('printLabel', unitId)).toEqual({ ok: true, value: { status: 'printed', unitId, printer: `zpl://127.0.0.1:${printer.port}` } });
     await printer.settled();
     expect(printedFor(reply.result.payload)).toHaveLength(1);
-    expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    expect((await core.history.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
   });
 
   it('head opened while printing: the label is cancelled on the printer, so closing the head prints nothing until Print again', async () => {
@@ -118,17 +118,17 @@ describe('ZPL printer problems in the app', () => {
     expect(await call('printLabel', unitId)).toMatchObject({ ok: true, value: { status: 'printed' } });
     await printer.settled();
     expect(printedFor(reply.result.payload)).toHaveLength(1);
-    expect((await core.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
+    expect((await core.history.listUnits({})).find((u) => u.id === unitId)).toMatchObject({ status: 'done', labelPrintCount: 1 });
   });
 
   it('messages are plain: no setup code, no stack trace; every label came out exactly once', async () => {
-    const attempts = await core.listAttempts({ kind: 'print', outcome: 'failed' });
+    const attempts = await core.history.listAttempts({ kind: 'print', outcome: 'failed' });
     expect(attempts.length).toBeGreaterThanOrEqual(4);
     for (const a of attempts) {
       expect(a.message).toMatch(/^(The label printer at|The connection to the label printer at) 127\.0\.0\.1:\d+ /);
       expect(a.message).not.toMatch(/\n|\bat .*\.ts:\d+/);
     }
-    const units = await core.listUnits({});
+    const units = await core.history.listUnits({});
     expect(units).toHaveLength(4);
     expect(printer.printed).toHaveLength(4);
     const all = JSON.stringify(attempts);

@@ -96,7 +96,7 @@ describe('settings: ZPL label printer', () => {
     await expect.poll(() => core.snapshot().tiles[0]!.state.phase, { timeout: 20_000 }).toBe('done');
     await printer.settled();
     expect(printer.printed).toHaveLength(1);
-    const unit = (await core.listUnits({}))[0]!;
+    const unit = (await core.history.listUnits({}))[0]!;
     const label = await core.getLabel(unit.id);
     expect(readZpl(printer.printed[0]!).fields.find((f) => f.qr)?.data).toBe(`MM,A${label.payload}`);
   });
