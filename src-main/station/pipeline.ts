@@ -11,7 +11,7 @@
 import type { ProvisionResult, StationEvent } from '../../shared/station/events.ts';
 import { STAGE_PERCENT, isRunning, type Failure, type PortPhase, type PortState, type WorkStage } from '../../shared/station/port-state.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
-import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, writePlan, type FlashProgress, type FlashSession, type PortOpener } from '../flash/index.ts';
+import { FlashError, checkPlanAgainstDevice, openFlashSession, toFlashError, writePlan, type DeviceInfo, type FlashProgress, type FlashSession, type PortOpener } from '../flash/index.ts';
 import type { VirtualChipRegistry } from '../virtual-chip/index.ts';
 import { RegistrySchemaError, RegistryUnavailableError, unitSummary, type Registry, type UnitLabelProfile, type UnitRecord } from '../registry/index.ts';
 import { buildUnitNvsImage, buildUnitPlan, type ProductAssets } from './image.ts';
@@ -142,106 +142,113 @@ export class PortPipeline {
 
   async run(opts: { confirmReflash?: boolean } = {}): Promise<ProvisionOutcome> {
     const { ctx } = this;
-    const port = ctx.port;
     const started = Date.now();
     let session: FlashSession | undefined;
-    let flashMs = 0;
     try {
-      this.enter('detect', `Looking for a unit on ${port}`, { unit: null, labelNote: null });
+      this.enter('detect', `Looking for a unit on ${ctx.port}`, { unit: null, labelNote: null });
       const assets = await ctx.assets();
-      const onProgress = (p: FlashProgress) => this.onFlashProgress(p);
-
       this.enter('connect', 'Connecting to the bootloader');
-      session = await openFlashSession(port, { openPort: stationPortOpener(ctx.virtualRegistry, ctx.openPort), baud: ctx.baud, signal: ctx.signal, onProgress });
+      const onProgress = (p: FlashProgress) => this.onFlashProgress(p);
+      session = await openFlashSession(ctx.port, { openPort: stationPortOpener(ctx.virtualRegistry, ctx.openPort), baud: ctx.baud, signal: ctx.signal, onProgress });
       const info = session.info;
-
       this.enter('identity', `Unit ${info.mac} (${info.chipName})`, { board: { chip: String(info.chip), mac: info.mac.toLowerCase() } });
-      const expectedChip = ctx.profile.profile.expectedChip;
-      if (expectedChip && info.chip !== expectedChip) {
-        // Refused before reserving: a unit of the wrong product spends no identity.
-        throw new StationError('wrong-chip', `The unit on ${port} is an ${info.chipName}, but this product (${ctx.profile.profile.productName}) uses ${expectedChip}.`, nextStepFor('wrong-chip'));
-      }
-      if (ctx.expectUnitId !== undefined) {
-        // Checked before reserving, so a different unit on the port spends no identity.
-        const expected = await ctx.db.getUnit(ctx.expectUnitId);
-        if (!expected || expected.mac !== info.mac.toLowerCase()) {
-          throw new StationError('wrong-unit', `The unit on ${port} (${info.mac}) is not the unit being retried${expected ? ` (${expected.mac})` : ''}.`, nextStepFor('wrong-unit'));
-        }
-      }
-      const reserved = await ctx.reserve(info.mac, info.chip);
-      this.unit = reserved.unit;
-      const unitRef = { id: reserved.unit.id, setupId: reserved.unit.setupId, serial: reserved.unit.serial, reflashed: false };
-      ctx.patch({ unit: unitRef });
-      // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
-      const finished = reserved.unit.status === 'label-pending' || reserved.unit.status === 'label-printed' || reserved.unit.status === 'done';
-      if (reserved.existing && finished && !opts.confirmReflash) {
-        const u = reserved.unit;
-        ctx.move('needs-confirmation', { message: 'Provisioned before: re-flash it?' });
-        this.phase = 'needs-confirmation';
-        ctx.emit({ type: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId });
-        await ctx.db.audit('reflash-offered', u.id);
-        return { kind: 'needs-confirmation', port, unitId: u.id, mac: u.mac, setupId: u.setupId };
-      }
-      if (reserved.existing && finished) {
-        await ctx.db.audit('reflash-confirmed', reserved.unit.id);
-        ctx.patch({ unit: { ...unitRef, reflashed: true } });
-      }
-
-      this.enter('image', 'Building the factory NVS image');
-      const { image, sha256 } = buildUnitNvsImage(ctx.profile, assets, this.unit);
-      const plan = await buildUnitPlan(ctx.profile, assets, image);
-      checkPlanAgainstDevice(plan, info, info.mac); // too-small flash etc.: refused before a byte is written
-
-      this.enter('flash', 'Writing flash');
-      this.unit = await ctx.db.setStatus(this.unit.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null, slot: ctx.slot, labelProfile: labelProfileOf(ctx.profile) });
-      const flashStart = Date.now();
-      try {
-        await writePlan(session, plan, { verify: ctx.verify, expectMac: info.mac, signal: ctx.signal, onProgress });
-      } catch (err) {
-        // A mismatch is a failed verification, whichever check (MD5 or read-back) found it.
-        if (err instanceof FlashError && err.code === 'verify-mismatch' && this.phase === 'flash') this.enter('verify', 'Verifying');
-        throw err;
-      }
-      flashMs = Date.now() - flashStart;
-      if (this.phase === 'flash') this.enter('verify', 'Verifying');
-      this.progress('verify', 90, ctx.verify === 'readback' ? 'Verified (MD5 and read-back)' : 'Verified (MD5)');
-
+      await this.checkUnit(info);
+      const reserved = await this.reserveFor(info, opts.confirmReflash ?? false);
+      if ('kind' in reserved) return reserved;
+      const { sha256, flashMs } = await this.flash(session, info, assets);
       this.enter('record', 'Recording the unit');
-      this.unit = await ctx.db.setStatus(this.unit.id, 'verified', { imageSha256: sha256 });
+      this.unit = await ctx.db.setStatus(this.unit!.id, 'verified', { imageSha256: sha256 });
       const open = session;
       session = undefined;
       const resetWarning = await this.bootCheck(open);
-
-      this.enter('label', 'Making the label');
-      const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit, ctx.labelDir);
-      this.unit = await ctx.db.setStatus(this.unit.id, 'label-pending');
-      // The CLI's deliverable is the label file itself: written = printed (the count says so in history).
-      if (ctx.labelCompletes === 'done') this.unit = await ctx.db.markLabelPrinted(this.unit.id);
-      const reflashed = reserved.existing && finished;
-      ctx.move(ctx.labelCompletes === 'done' ? 'done' : 'label-pending', { percent: 100, message: ctx.labelCompletes === 'done' ? 'Done' : 'Label to print' });
-      this.phase = ctx.labelCompletes === 'done' ? 'done' : 'label-pending';
-      ctx.emit({ type: 'stage', port, unitId: this.unit.id, stage: 'done', percent: 100, message: 'Done' });
-      const summary = unitSummary(this.unit);
-      ctx.emit({ type: 'done', port, unit: summary, reflashed });
-      return {
-        kind: 'done',
-        result: {
-          unit: summary,
-          port,
-          setupCode: formatSetupCode(this.unit.setupCode),
-          payload: this.unit.payload,
-          labelSvg: label.svg,
-          labelPdfPath: label.pdfPath,
-          reflashed,
-          timings: { totalMs: Date.now() - started, flashMs },
-          warnings: [...(await ctx.warnings().catch(() => [])), ...(resetWarning ? [resetWarning] : [])],
-        },
-      };
+      return await this.finish(reserved.reflashed, started, flashMs, resetWarning);
     } catch (err) {
       return await this.fail(err);
     } finally {
       if (session) await session.close().catch(() => undefined);
     }
+  }
+
+  /** Refusals before reserving: a unit of the wrong product, or not the unit being retried, spends no identity. */
+  private async checkUnit(info: DeviceInfo): Promise<void> {
+    const { ctx } = this;
+    const expectedChip = ctx.profile.profile.expectedChip;
+    if (expectedChip && info.chip !== expectedChip) {
+      throw new StationError('wrong-chip', `The unit on ${ctx.port} is an ${info.chipName}, but this product (${ctx.profile.profile.productName}) uses ${expectedChip}.`, nextStepFor('wrong-chip'));
+    }
+    if (ctx.expectUnitId === undefined) return;
+    const expected = await ctx.db.getUnit(ctx.expectUnitId);
+    if (!expected || expected.mac !== info.mac.toLowerCase()) {
+      throw new StationError('wrong-unit', `The unit on ${ctx.port} (${info.mac}) is not the unit being retried${expected ? ` (${expected.mac})` : ''}.`, nextStepFor('wrong-unit'));
+    }
+  }
+
+  /**
+   * The identity for this MAC (reserved now, or the one it has). A unit provisioned before is
+   * re-flashed only once the operator confirms: until then the run ends with the question.
+   */
+  private async reserveFor(info: DeviceInfo, confirmed: boolean): Promise<ProvisionOutcome | { reflashed: boolean }> {
+    const { ctx } = this;
+    const reserved = await ctx.reserve(info.mac, info.chip);
+    const u = (this.unit = reserved.unit);
+    const unitRef = { id: u.id, setupId: u.setupId, serial: u.serial, reflashed: false };
+    ctx.patch({ unit: unitRef });
+    // 'verified' without a label is unfinished (e.g. a crash before the label): it completes without asking.
+    const finished = u.status === 'label-pending' || u.status === 'label-printed' || u.status === 'done';
+    if (!reserved.existing || !finished) return { reflashed: false };
+    if (!confirmed) {
+      ctx.move('needs-confirmation', { message: 'Provisioned before: re-flash it?' });
+      this.phase = 'needs-confirmation';
+      ctx.emit({ type: 'needs-confirmation', port: ctx.port, unitId: u.id, mac: u.mac, setupId: u.setupId });
+      await ctx.db.audit('reflash-offered', u.id);
+      return { kind: 'needs-confirmation', port: ctx.port, unitId: u.id, mac: u.mac, setupId: u.setupId };
+    }
+    await ctx.db.audit('reflash-confirmed', u.id);
+    ctx.patch({ unit: { ...unitRef, reflashed: true } });
+    return { reflashed: true };
+  }
+
+  /** Builds the unit's image, writes it on this connection (refused if another MAC answers) and verifies it. */
+  private async flash(session: FlashSession, info: DeviceInfo, assets: ProductAssets): Promise<{ sha256: string; flashMs: number }> {
+    const { ctx } = this;
+    this.enter('image', 'Building the factory NVS image');
+    const { image, sha256 } = buildUnitNvsImage(ctx.profile, assets, this.unit!);
+    const plan = await buildUnitPlan(ctx.profile, assets, image);
+    checkPlanAgainstDevice(plan, info, info.mac); // too-small flash etc.: refused before a byte is written
+
+    this.enter('flash', 'Writing flash');
+    this.unit = await ctx.db.setStatus(this.unit!.id, 'flashing', { incrementAttempts: true, chip: String(info.chip), failure: null, slot: ctx.slot, labelProfile: labelProfileOf(ctx.profile) });
+    const flashStart = Date.now();
+    try {
+      await writePlan(session, plan, { verify: ctx.verify, expectMac: info.mac, signal: ctx.signal, onProgress: (p) => this.onFlashProgress(p) });
+    } catch (err) {
+      // A mismatch is a failed verification, whichever check (MD5 or read-back) found it.
+      if (err instanceof FlashError && err.code === 'verify-mismatch' && this.phase === 'flash') this.enter('verify', 'Verifying');
+      throw err;
+    }
+    const flashMs = Date.now() - flashStart;
+    if (this.phase === 'flash') this.enter('verify', 'Verifying');
+    this.progress('verify', 90, ctx.verify === 'readback' ? 'Verified (MD5 and read-back)' : 'Verified (MD5)');
+    return { sha256, flashMs };
+  }
+
+  /** The label files, then 'label-pending' (the app prints) or 'done' (the CLI: the file is the label). */
+  private async finish(reflashed: boolean, started: number, flashMs: number, resetWarning: string | undefined): Promise<ProvisionOutcome> {
+    const { ctx } = this;
+    this.enter('label', 'Making the label');
+    const label = await writeUnitLabel(labelProfileOf(ctx.profile), this.unit!, ctx.labelDir);
+    let unit = (this.unit = await ctx.db.setStatus(this.unit!.id, 'label-pending'));
+    // The CLI's deliverable is the label file itself: written = printed (the count says so in history).
+    if (ctx.labelCompletes === 'done') unit = this.unit = await ctx.db.markLabelPrinted(unit.id);
+    const phase = ctx.labelCompletes === 'done' ? 'done' : 'label-pending';
+    ctx.move(phase, { percent: 100, message: phase === 'done' ? 'Done' : 'Label to print' });
+    this.phase = phase;
+    ctx.emit({ type: 'stage', port: ctx.port, unitId: unit.id, stage: 'done', percent: 100, message: 'Done' });
+    const summary = unitSummary(unit);
+    ctx.emit({ type: 'done', port: ctx.port, unit: summary, reflashed });
+    const warnings = [...(await ctx.warnings().catch(() => [])), ...(resetWarning ? [resetWarning] : [])];
+    const result = { unit: summary, port: ctx.port, setupCode: formatSetupCode(unit.setupCode), payload: unit.payload, labelSvg: label.svg, labelPdfPath: label.pdfPath, reflashed, timings: { totalMs: Date.now() - started, flashMs }, warnings };
+    return { kind: 'done', result };
   }
 
   private onFlashProgress(p: FlashProgress): void {
