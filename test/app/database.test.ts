@@ -43,7 +43,7 @@ beforeAll(async () => {
   url = await cluster.createDatabase('line');
   dataDir = mkdtempSync(join(tmpdir(), 'hkfs-app-db-'));
   await open();
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await core?.close();
   await cluster?.destroy();
@@ -110,7 +110,7 @@ describe('the production database in the app', () => {
     expect((await snapshot()).database.online).toBe(true);
     expect(events).toEqual([expect.stringMatching(/^gone: The production database is not reachable/), 'back']);
     off();
-  }, 60_000);
+  }, 180_000);
 
   it('the station starts while its line server is down (it does not wait the 2 minutes a unit would), says so, and works once it is back', async () => {
     await core.close();
@@ -122,5 +122,5 @@ describe('the production database in the app', () => {
     await cluster.startServer();
     expect(await provision()).toMatchObject({ kind: 'done' });
     expect((await snapshot()).database.online).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -53,7 +53,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'hkfs-app-pool-'));
   core = await AppCore.open({ dataDir: join(root, 'data'), demo: true, demoPacing: false, portBinding: { list: async () => [] }, platform });
   handlers = createHandlers(core);
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await core.close();
   rmSync(root, { recursive: true, force: true });

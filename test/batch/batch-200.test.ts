@@ -32,7 +32,7 @@ beforeAll(async () => {
   files = listFiles(out);
   const values = files.find((f) => /^homekit_values_.*\.csv$/.test(f))!;
   master = readMaster(join(out, values));
-}, 120_000);
+}, 240_000);
 
 describe('200-accessory batch', () => {
   it('writes one csv, bin and txt per accessory, named by the setup code', () => {
@@ -76,7 +76,7 @@ describe('200-accessory batch', () => {
     const [, code, salt, verifier] = master.rows[0]!;
     const wrong = code === '101-01-010' ? '101-01-011' : '101-01-010';
     expect(pairSetup(Buffer.from(salt!, 'hex'), Buffer.from(verifier!, 'hex'), wrong).ok).toBe(false);
-  }, 120_000);
+  }, 240_000);
 
   it('every payload equals the recomputation, in the master and the .txt', () => {
     for (const [id, code, , , payload] of master.rows) {
@@ -102,7 +102,7 @@ describe('200-accessory batch', () => {
     for (let index = 0; index < COUNT; index++) {
       expect(decodeAt(index)).toBe(master.rows[index]![4]);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('journal is complete and matches the files', () => {
     const journal = files.find((f) => f.endsWith('.journal'))!;

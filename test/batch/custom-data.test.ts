@@ -51,7 +51,7 @@ describe('custom-data batch matches the reference layout', () => {
       const txt = readFileSync(join(dir, 'images', 'homekit_setup_info', `Fan-${row[2]}.txt`), 'utf8');
       expect(txt).toBe(`Setup Code: ${code}\nSetup Payload: ${payload}\n`);
     });
-  }, 60_000);
+  }, 180_000);
 
   it('a second run in the same folder does not clash (names get a suffix)', async () => {
     const dir = tempDir('twice');
@@ -63,7 +63,7 @@ describe('custom-data batch matches the reference layout', () => {
     const masters = listFiles(join(dir, 'o')).filter((f) => f.startsWith('homekit_values_'));
     expect(masters).toHaveLength(2);
     expect(listFiles(join(dir, 'o')).filter((f) => f.startsWith('bin/'))).toHaveLength(6);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('bad input: one clear line naming file, line and column; nothing written', () => {

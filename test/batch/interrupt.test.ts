@@ -55,5 +55,5 @@ describe('Ctrl-C during a batch', () => {
     expect(identities).toHaveLength(COUNT);
     expect(new Set(identities.map((r) => r.setupCode)).size).toBe(COUNT);
     expect(listFiles(out).filter((f) => f.startsWith('labels/'))).toHaveLength(COUNT);
-  }, 120_000);
+  }, 240_000);
 });

@@ -89,5 +89,5 @@ describe('kill and resume', () => {
       expect(Buffer.from(findBlob(image, 'hap_setup', 'setup_salt')!).toString('hex')).toBe(rec.salt);
       expect(Buffer.from(findBlob(image, 'hap_setup', 'setup_id')!).toString()).toBe(rec.setupId);
     });
-  }, 120_000);
+  }, 240_000);
 });

@@ -27,5 +27,5 @@ describe('item 4: large inputs', () => {
     expect(enc.err).not.toMatch(/call stack/i);
     expect(enc.code, enc.err).toBe(0);
     expect(existsSync(join(dir, 'big_enc.bin'))).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -82,7 +82,7 @@ describe('Pair-Setup against generated images', () => {
     expect(failures).toEqual([]);
     expect(units.length).toBe(UNITS);
     expect(leadingZero).toBeGreaterThanOrEqual(UNITS / 8);
-  });
+  }, 240_000);
 
   it('a wrong code never pairs', () => {
     useOpenSslModPow();

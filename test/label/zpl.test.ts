@@ -240,7 +240,7 @@ describe('renderLabelZpl', () => {
         });
       }
     }
-  }, 60_000);
+  }, 180_000);
 
   it('escapes ^, ~, _, backslash and non-ASCII text so field data can never end a field or start a command', () => {
     const name = 'Lamp^XZ~JA_50% \\ Café €';

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await createDemoProfile(dir);
   url = await cluster.createDatabase('line');
   await migrateRegistry(url, { station: 'engineer' });
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await cluster?.destroy();
 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   useOpenSslModPow();
   cluster = await PgCluster.start();
   dir = mkdtempSync(join(tmpdir(), 'hkfs-line-outage-'));
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await cluster?.destroy();
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   cluster = await PgCluster.start({ maxConnections: STATIONS * MAX_CONNECTIONS + 8 });
   dir = mkdtempSync(join(tmpdir(), 'hkfs-line-'));
   profile = await createDemoProfile(dir);
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await cluster?.destroy();
 });
@@ -96,7 +96,7 @@ describe('a production line on one PostgreSQL registry', () => {
       manifest = join(dir, 'pool-batch', readdirSync(join(dir, 'pool-batch')).find((f) => f.startsWith('homekit_manifest_'))!);
       codes = new Set((JSON.parse((await import('node:fs')).readFileSync(manifest, 'utf8')) as { units: { setupCode: string }[] }).units.map((u) => u.setupCode));
       expect(codes.size).toBe(300);
-    }, 120_000);
+    }, 240_000);
 
     it('set to stop when empty: 300 units get the 300 identities (each once), the other 100 are refused with nothing written', async () => {
       const db = await cluster.createDatabase('poolstop');

@@ -66,7 +66,7 @@ beforeAll(async () => {
   cluster = await PgCluster.start();
   // tmpfs where there is one: the 10 000-unit fixture is about the copy, not about fsync
   dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hkfs-dbcopy-'));
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await cluster?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -98,7 +98,7 @@ describe('db migrate', () => {
     const offline = await cli('batch', '--count', '3', '--prefix', 'Fan', '--cid', '3', '--size', '0x6000', '--db', url.replace(STATION_PASSWORD, 'nope'), '--outdir', 'batch-x', '--labels', 'none');
     expect(offline.code).not.toBe(0);
     expect(offline.err).toContain('the server refused the user name or password');
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('db copy', () => {
@@ -131,7 +131,7 @@ describe('db copy', () => {
     const view = await cli('history', '--db', line, '--stations', '--json');
     expect(JSON.parse(view.out).stations).toEqual([{ station: 'bench-a', units: UNITS / 4, failures: 0, unitsPerHour: expect.any(Number), failuresPerHour: 0 }]);
     expect((await cli('history', '--db', line, '--station', 'nobody', '--json')).out).toBe('[]\n');
-  }, 300_000);
+  }, 600_000);
 
   it('a second station merges into the line; a station that is now online keeps issuing new numbers; clashes are refused, nothing half-copied', async () => {
     const b = join(dir, 'second.db');
@@ -165,5 +165,5 @@ describe('db copy', () => {
       await reg.close();
     }
     expect((await cli('db', 'copy', '--from', 'second.db', '--to', 'second.db')).code).toBe(2);
-  }, 120_000);
+  }, 240_000);
 });

@@ -60,7 +60,7 @@ const ENGINES: EngineSetup[] = [
 
 beforeAll(async () => {
   cluster = await PgCluster.start();
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await cluster?.destroy();
 });

@@ -49,7 +49,7 @@ describe('boot check: firmware that prints its own factory setup_id', () => {
   beforeAll(async () => {
     b = await bench({ kind: 'homekit', name: 'Boot Fan', version: '1.0' });
     results = await b.run(20);
-  }, 120_000);
+  }, 240_000);
 
   it('20 units pass, and the setup ID each printed is the one in the database (and on its flash)', async () => {
     expect(results.map((r) => r.outcome.kind)).toEqual(Array(20).fill('done'));
@@ -81,7 +81,7 @@ describe('boot check: firmware that panics', () => {
   beforeAll(async () => {
     b = await bench({ kind: 'panic', name: 'Boot Fan', version: '1.0' });
     results = await b.run(20);
-  }, 120_000);
+  }, 240_000);
 
   it('every unit fails at the boot check, with the panic line shown, and gets no label', async () => {
     for (const { outcome, port } of results) {

@@ -100,5 +100,5 @@ describe('crash safety (SIGKILL during provisioning)', () => {
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, formatSetupCode(u.setupCode))).toEqual({ ok: true });
     }
     await db.close();
-  }, 180_000);
+  }, 480_000);
 });

@@ -210,7 +210,7 @@ describe('production database', () => {
     expect(new Set(units.map((u) => u.setupCode)).size).toBe(300);
     expect(new Set(units.map((u) => u.setupId)).size).toBe(300);
     await check.close();
-  }, 60_000);
+  }, 180_000);
 
 });
 

@@ -151,5 +151,5 @@ describe('property: flashed identity = database identity = label payload', () =>
       await db.close();
       rmSync(root, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 });

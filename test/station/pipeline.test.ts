@@ -148,7 +148,7 @@ describe('Station', () => {
     chip.clearFaults();
     const ok = await station.retry('virtual:a');
     expect(ok.kind === 'done' && ok.result.unit.id === unit.id).toBe(true);
-  }, 30_000);
+  }, 180_000);
 
   it('resumeIncomplete: a unit a crash left "flashing" is marked interrupted and completes with its identity', async () => {
     const { station, registry, db, profile } = await demoStation();

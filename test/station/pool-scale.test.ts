@@ -52,7 +52,7 @@ beforeAll(async () => {
   db = openRegistry(join(root, 'station.db'), { station: 'scale' });
   await db.upsertProduct({ id: PRODUCT, productName: 'Scale Plug', category: 7 });
   manifests.push(await batchManifest('batch-a'), await batchManifest('batch-b'));
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await db.close();
@@ -118,5 +118,5 @@ describe('scale: two independent batches, one pool, 20 000 provisions', () => {
     const batchCodes = new Set(manifests.flatMap((m) => m.identities.map((i) => i.setupCode)));
     expect(pooled.every((u) => batchCodes.has(u.setupCode))).toBe(true);
     expect(await db.countSetupIds(PRODUCT)).toBe(PROVISIONS);
-  }, 60_000);
+  }, 240_000);
 });

@@ -83,5 +83,5 @@ describe('identity pool from an offline batch', () => {
     expect(mixed.out).toBe('imported 2 identities; 3 in the pool of demo-smart-plug\n');
     expect(mixed.err).toBe(`${join(dir, 'mixed.json')}: skipped 1 whose setup code or setup ID was already issued for this product (never put in the pool): units[1] (setup ID ${first.units[0].setupId})\n`);
     expect(mixed.err).not.toContain(first.units[0].setupCode);
-  }, 120_000);
+  }, 240_000);
 });

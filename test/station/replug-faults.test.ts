@@ -115,6 +115,6 @@ describe('faults during provisioning', () => {
       const onDevice = setupDataOnFlash(registry.get('virtual:f')!.flash);
       expect(pairSetup(onDevice.salt!, onDevice.verifier!, retried.result.setupCode)).toEqual({ ok: true });
       expect(await db.listUnits({ mac })).toHaveLength(1);
-    }, 60_000);
+    }, 180_000);
   }
 });

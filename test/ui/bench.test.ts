@@ -110,7 +110,7 @@ beforeAll(async () => {
     };
     new g.MutationObserver(record).observe(g.document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
   });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await ui?.close();

@@ -142,7 +142,7 @@ describe.each([1, 4, 8])('the grid with %i board(s)', (boards) => {
   beforeAll(async () => {
     bench = await openBench(boards);
     await mixStates(bench);
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await bench?.ui.close();
     await bench?.core.close();

@@ -31,7 +31,7 @@ beforeAll(async () => {
   };
   core = await AppCore.open({ dataDir, demo: true, demoPacing: false, portBinding: { list: async () => [] }, platform, stationName: 'ui-line', operator: 'tester', databaseRetryMs: 1_000 });
   ui = await openUi(createHandlers(core), (push) => core.on(push));
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await ui?.close();
@@ -86,5 +86,5 @@ describe('the production line in the UI', () => {
     expect(await provisionOne()).toBe('done');
     await expect.poll(() => page.getByTestId('database-offline').count()).toBe(0);
     expect(ui.problems).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   core = await AppCore.open({ dataDir, demo: true, demoPacing: false, portBinding: { list: async () => [] }, platform });
   preview = await startPreview({ rendererRoot: RENDERER_ROOT, handlers: createHandlers(core), subscribe: (cb) => core.on(cb) });
   context = await launchChromium();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await context?.close();

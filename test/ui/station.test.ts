@@ -129,7 +129,7 @@ beforeAll(async () => {
   const push = await installStationBridge(page, createHandlers(core));
   core.on((e) => void push(e));
   await page.goto(`${base}/index.html`);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await context?.close();
