@@ -9,8 +9,9 @@ import { COMMON_EXIT_CODES, helpText, parseCommand, type CommandDef } from '../c
 import { DB_OPTION, INIT_DB_OPTION, openStationDb } from '../db-option.ts';
 import { DEFAULT_RETRY_MS } from '../../registry/postgres-engine.ts';
 import { VERSION } from '../version.ts';
-import { loadProfile } from '../../station/profile-file.ts';
-import { Station } from '../../station/station.ts';
+import { loadProfile, type LoadedProfile } from '../../station/profile-file.ts';
+import { Station, type ProvisionOutcome } from '../../station/station.ts';
+import type { Registry } from '../../registry/index.ts';
 import { VirtualChipRegistry, CHIP_KINDS, type VirtualChip, type VirtualChipKind } from '../../virtual-chip/index.ts';
 import { ProfileError } from '../../../shared/station/profile.ts';
 import { printProvisionedLabel, withZplPrinter, type ZplLabelOutcome } from '../zpl-printer-option.ts';
@@ -99,29 +100,17 @@ function saveVirtualChip(chip: VirtualChip, statePath: string): void {
   writeFileAtomicSync(statePath, `${JSON.stringify({ chip: chip.options.chip, mac: chip.options.mac })}\n`);
 }
 
+type ProvisionValues = Record<string, string | undefined> & { reflash?: boolean; pool?: boolean; json?: boolean; 'show-code'?: boolean };
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(DEF, argv);
   if (parsed.help) return (io.stdout(helpText(DEF)), 0);
   if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
-  const values = parsed.values as Record<string, string | undefined> & { reflash?: boolean; pool?: boolean; json?: boolean; 'show-code'?: boolean };
-  if (!values.profile) throw new CliError('provision: --profile FILE is required (see factory-station provision --help)', 2);
-  if (!values.port) throw new CliError('provision: --port PORT is required (see factory-station provision --help)', 2);
-  if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') throw new CliError(`provision: --verify must be md5 or readback`, 2);
-  if (values['show-code'] && !values.json) throw new CliError('provision: --show-code only goes with --json (the human output never shows the code)', 2);
-  const poolEmpty = values['pool-empty'] ?? 'stop';
-  if (poolEmpty !== 'stop' && poolEmpty !== 'fresh') throw new CliError('provision: --pool-empty must be stop or fresh', 2);
-  if (values['pool-empty'] !== undefined && !values.pool) throw new CliError('provision: --pool-empty goes with --pool', 2);
+  const values = parsed.values as ProvisionValues;
+  const { profile, port, poolEmpty } = checkArgs(values);
   const at = (p: string) => resolve(io.cwd, p);
-  let loaded;
-  try {
-    loaded = await loadProfile(at(values.profile));
-  } catch (err) {
-    if (err instanceof ProfileError) throw new CliError(err.message, 1);
-    throw err;
-  }
-  if (values.printer !== undefined) loaded = withZplPrinter(loaded, values.printer, 'provision');
+  const loaded = await loadProvisionProfile(at(profile), values.printer);
   const zplPrinter = loaded.profile.printer?.mode === 'zpl' && values.printer !== undefined ? loaded.profile.printer : undefined;
-  const port = values.port;
   const registry = new VirtualChipRegistry();
   const statePath = values['virtual-state'] ? at(values['virtual-state']) : undefined;
   const chip = port.startsWith('virtual:') ? await loadVirtualChip(registry, port, statePath) : undefined;
@@ -135,51 +124,87 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       operator: values.operator ?? (io.env.USER || userInfo().username || 'operator'), virtualRegistry: registry, usePool: values.pool, labelCompletes: zplPrinter ? 'pending' : 'done',
       whenPoolEmpty: poolEmpty, verify: values.verify as 'md5' | 'readback' | undefined,
     });
-    // 'record' is entered after verification and before the database says 'verified'.
-    let saved = false;
-    if (chip && statePath) station.on('port-state', (e) => {
-      if (e.state.phase === 'record' && !saved) (saved = true), saveVirtualChip(chip, statePath);
-    });
-    // Human progress: one line per stage (the first message of each), on stderr.
-    let lastStage = '';
-    if (!values.json) station.on('stage', (e) => {
-      if (e.stage !== lastStage) io.stderr(`${e.stage}: ${e.message}\n`);
-      lastStage = e.stage;
-    });
+    watchStation(station, io, values, chip, statePath);
     const outcome = await station.provisionNext(port, { confirmReflash: values.reflash });
     if (chip && statePath) saveVirtualChip(chip, statePath);
     let printed: ZplLabelOutcome | undefined;
     if (outcome.kind === 'done' && zplPrinter) printed = await printProvisionedLabel(station, outcome.result.unit.id, zplPrinter);
-    if (values.json) {
-      const body = outcome.kind === 'done'
-        ? {
-            ok: true, unit: printed ? await station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
-            ...(printed ? { printed: printed.status === 'printed' ? { status: 'printed', printer: printed.printer } : printed } : {}),
-            warnings: outcome.result.warnings, ...(values['show-code'] ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
-          }
-        : { ok: false, ...outcome };
-      io.stdout(`${JSON.stringify(body)}\n`);
-    }
-    if (outcome.kind === 'done') {
-      const u = outcome.result.unit;
-      if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}${u.serial ? `, serial ${u.serial}` : ''}; label: ${outcome.result.labelPdfPath}\n`);
-      for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
-      if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
-      if (printed?.status === 'failed') {
-        if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${db.shown}` : ''}\n`);
-        return 4;
-      }
-      return 0;
-    }
-    if (outcome.kind === 'needs-confirmation') {
-      if (!values.json) io.stderr(`unit ${outcome.mac} already holds setup ID ${outcome.setupId}: run again with --reflash to re-flash its own identity\n`);
-      return 3;
-    }
-    if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${cliNextStep(outcome.nextStep)}\n`);
-    if (!values.json && outcome.stage === 'boot-check') io.stderr(`the boot log: factory-station history --attempts --failed --boot-log${values.db ? ` --db ${db.shown}` : ''}\n`);
-    return outcome.code === 'pool-empty' ? 5 : 1;
+    if (values.json) io.stdout(`${JSON.stringify(await jsonBody(station, outcome, printed, values['show-code']))}\n`);
+    return reportOutcome(io, values, db, outcome, printed);
   } finally {
     offStatus();
     await db.close();
   }
+}
+
+/** The option checks, in order; each failing one is a usage error (exit 2). */
+function checkArgs(values: ProvisionValues): { profile: string; port: string; poolEmpty: 'stop' | 'fresh' } {
+  if (!values.profile) throw new CliError('provision: --profile FILE is required (see factory-station provision --help)', 2);
+  if (!values.port) throw new CliError('provision: --port PORT is required (see factory-station provision --help)', 2);
+  if (values.verify !== undefined && values.verify !== 'md5' && values.verify !== 'readback') throw new CliError(`provision: --verify must be md5 or readback`, 2);
+  if (values['show-code'] && !values.json) throw new CliError('provision: --show-code only goes with --json (the human output never shows the code)', 2);
+  const poolEmpty = values['pool-empty'] ?? 'stop';
+  if (poolEmpty !== 'stop' && poolEmpty !== 'fresh') throw new CliError('provision: --pool-empty must be stop or fresh', 2);
+  if (values['pool-empty'] !== undefined && !values.pool) throw new CliError('provision: --pool-empty goes with --pool', 2);
+  return { profile: values.profile, port: values.port, poolEmpty };
+}
+
+/** The profile (a bad one is exit 1), with its printer replaced by --printer's ZPL printer if given. */
+async function loadProvisionProfile(path: string, printer: string | undefined): Promise<LoadedProfile> {
+  let loaded;
+  try {
+    loaded = await loadProfile(path);
+  } catch (err) {
+    if (err instanceof ProfileError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  if (printer !== undefined) loaded = withZplPrinter(loaded, printer, 'provision');
+  return loaded;
+}
+
+/** Saves the virtual chip as soon as it is verified, and prints human progress unless --json. */
+function watchStation(station: Station, io: CliIO, values: ProvisionValues, chip: VirtualChip | undefined, statePath: string | undefined): void {
+  // 'record' is entered after verification and before the database says 'verified'.
+  let saved = false;
+  if (chip && statePath) station.on('port-state', (e) => {
+    if (e.state.phase === 'record' && !saved) (saved = true), saveVirtualChip(chip, statePath);
+  });
+  // Human progress: one line per stage (the first message of each), on stderr.
+  let lastStage = '';
+  if (!values.json) station.on('stage', (e) => {
+    if (e.stage !== lastStage) io.stderr(`${e.stage}: ${e.message}\n`);
+    lastStage = e.stage;
+  });
+}
+
+/** --json's one object: the outcome; the setup code and payload only with --show-code. */
+async function jsonBody(station: Station, outcome: ProvisionOutcome, printed: ZplLabelOutcome | undefined, showCode: boolean | undefined): Promise<object> {
+  if (outcome.kind !== 'done') return { ok: false, ...outcome };
+  return {
+    ok: true, unit: printed ? await station.getUnit(outcome.result.unit.id) : outcome.result.unit, label: outcome.result.labelPdfPath, reflashed: outcome.result.reflashed, timings: outcome.result.timings,
+    ...(printed ? { printed: printed.status === 'printed' ? { status: 'printed', printer: printed.printer } : printed } : {}),
+    warnings: outcome.result.warnings, ...(showCode ? { setupCode: outcome.result.setupCode, payload: outcome.result.payload } : {}),
+  };
+}
+
+/** The human lines (the warnings even with --json) and the exit code of an outcome. */
+function reportOutcome(io: CliIO, values: ProvisionValues, db: Registry, outcome: ProvisionOutcome, printed: ZplLabelOutcome | undefined): number {
+  if (outcome.kind === 'done') {
+    const u = outcome.result.unit;
+    if (!values.json) io.stdout(`${outcome.result.reflashed ? 're-flashed' : 'provisioned'} ${u.mac} (${u.chip}) as setup ID ${u.setupId}${u.serial ? `, serial ${u.serial}` : ''}; label: ${outcome.result.labelPdfPath}\n`);
+    for (const w of outcome.result.warnings) io.stderr(`warning: ${w}\n`);
+    if (printed?.status === 'printed' && !values.json) io.stdout(`${printed.note}\n`);
+    if (printed?.status === 'failed') {
+      if (!values.json) io.stderr(`label not printed: ${printed.message}\nreprint: factory-station label --unit ${u.id} --printer ${values.printer}${values.db ? ` --db ${db.shown}` : ''}\n`);
+      return 4;
+    }
+    return 0;
+  }
+  if (outcome.kind === 'needs-confirmation') {
+    if (!values.json) io.stderr(`unit ${outcome.mac} already holds setup ID ${outcome.setupId}: run again with --reflash to re-flash its own identity\n`);
+    return 3;
+  }
+  if (!values.json) io.stderr(`failed at ${outcome.stage}: ${outcome.message}\nnext: ${cliNextStep(outcome.nextStep)}\n`);
+  if (!values.json && outcome.stage === 'boot-check') io.stderr(`the boot log: factory-station history --attempts --failed --boot-log${values.db ? ` --db ${db.shown}` : ''}\n`);
+  return outcome.code === 'pool-empty' ? 5 : 1;
 }
