@@ -94,67 +94,23 @@ export function parseProfileSize(v: unknown): number | undefined {
 
 /** Checks an untrusted JSON value and returns a typed profile; throws ProfileError naming the field. */
 export function validateProfile(json: unknown, source = 'profile'): ProductProfile {
-  const fail = (path: string, detail: string): never => {
-    throw new ProfileError(path, detail, source);
-  };
-  const obj = (v: unknown, path: string): Obj =>
-    v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : fail(path, OBJECT_EXAMPLES[path] ? `must be an object like ${OBJECT_EXAMPLES[path]}` : 'must be an object');
-  /** A size given as a number or as partition-CSV text ("0x6000", "24K"). */
-  const size = (v: unknown, path: string, min: number, max: number): number => {
-    const n = parseProfileSize(v);
-    return n !== undefined && n >= min && n <= max ? n : fail(path, `must be a size from 0x${min.toString(16)} to 0x${max.toString(16)} bytes: a number, or text like "0x6000" or "24K"`);
-  };
-  const str = (v: unknown, path: string, max = 200): string =>
-    typeof v === 'string' && v.length > 0 && v.length <= max ? v : fail(path, `must be a non-empty string of at most ${max} characters`);
-  const int = (v: unknown, path: string, min: number, max: number): number =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(path, `must be a whole number from ${min} to ${max}`);
-  const bool = (v: unknown, path: string): boolean | undefined => (v === undefined || typeof v === 'boolean' ? v : fail(path, 'must be true or false'));
-  const oneOf = <T extends string | number>(v: unknown, path: string, allowed: readonly T[]): T =>
-    allowed.includes(v as T) ? (v as T) : fail(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-  /** Every field of an object is one the profile knows: a typo is an error naming its path, never ignored. */
-  const only = (o: Obj, path: string, fields: readonly string[]): Obj => {
-    for (const k of Object.keys(o)) if (!fields.includes(k)) fail(`${path}.${k}`, `unknown field (allowed: ${fields.join(', ')})`);
-    return o;
-  };
-
+  const c = fieldChecks(source);
+  const { fail, obj, str, int, bool, oneOf } = c;
   const p = obj(json, '');
   if (p.schema !== 1) fail('schema', 'must be 1');
   const id = str(p.id, 'id', 64);
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(id)) fail('id', 'must be a slug: lower-case letters, digits, ".", "_" or "-"');
   const productName = str(p.productName, 'productName', 64);
   const category = int(p.category, 'category', 1, 255);
-
-  const flagsIn = p.flags === undefined ? { ip: true, wac: true } : obj(p.flags, 'flags');
-  for (const k of Object.keys(flagsIn)) if (!['ip', 'ble', 'wac'].includes(k)) fail(`flags.${k}`, 'unknown flag (allowed: ip, ble, wac)');
-  const flags = { ip: bool(flagsIn.ip, 'flags.ip'), ble: bool(flagsIn.ble, 'flags.ble'), wac: bool(flagsIn.wac, 'flags.wac') };
-  if (!flags.ip && !flags.ble) fail('flags', 'an accessory needs at least one transport: ip or ble');
-
+  const flags = checkFlags(p.flags, c);
   let productData: string | undefined;
   if (p.productData !== undefined) {
     productData = str(p.productData, 'productData', 16);
     if (!/^[0-9a-fA-F]{16}$/.test(productData)) fail('productData', 'must be 16 hex digits');
   }
-
-  const nvsIn = only(obj(p.nvs, 'nvs'), 'nvs', ['size', 'version', 'layout']);
-  const nvs = {
-    size: size(nvsIn.size, 'nvs.size', 0x3000, 0x100000),
-    version: oneOf(nvsIn.version ?? 2, 'nvs.version', [1, 2] as const),
-    layout: oneOf(nvsIn.layout ?? 'homekit', 'nvs.layout', ['upstream', 'homekit'] as const),
-  };
-  if (nvs.size % 4096 !== 0) fail('nvs.size', 'must be a multiple of 4096 (0x1000)');
-
-  let encryption: ProductProfile['encryption'];
-  if (p.encryption !== undefined) encryption = { keysFile: str(only(obj(p.encryption, 'encryption'), 'encryption', ['keysFile']).keysFile, 'encryption.keysFile', 1024) };
-  let customData: ProductProfile['customData'];
-  if (p.customData !== undefined) {
-    const c = only(obj(p.customData, 'customData'), 'customData', ['csv']);
-    customData = c.csv === undefined ? {} : { csv: str(c.csv, 'customData.csv', 1024) };
-  }
-
-  const fw = only(obj(p.firmware, 'firmware'), 'firmware', ['partitionTable', 'flasherArgs', 'tableOffset']);
-  const firmware: ProductProfile['firmware'] = { partitionTable: str(fw.partitionTable, 'firmware.partitionTable', 1024) };
-  if (fw.flasherArgs !== undefined) firmware.flasherArgs = str(fw.flasherArgs, 'firmware.flasherArgs', 1024);
-  if (fw.tableOffset !== undefined) firmware.tableOffset = size(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
+  const nvs = checkNvs(p.nvs, c);
+  const { encryption, customData } = checkNvsFiles(p, c);
+  const firmware = checkFirmware(p.firmware, c);
 
   const expectedChip = p.expectedChip === undefined ? undefined : oneOf(p.expectedChip, 'expectedChip', CHIP_IDS);
   const baud = p.baud === undefined ? undefined : oneOf(p.baud, 'baud', [115200, 230400, 460800, 921600, 1500000, 2000000] as const);
@@ -163,27 +119,99 @@ export function validateProfile(json: unknown, source = 'profile'): ProductProfi
   const serial = p.serial === undefined ? undefined : validateSerialScheme(p.serial, fail);
   const bootCheck = p.bootCheck === undefined ? undefined : validateBootCheck(p.bootCheck, fail, serial?.nvs.key);
   const printer = p.printer === undefined ? undefined : validatePrinter(p.printer, fail);
-  const label = validateLabel(p.label, productName, printer, serial, fail, { obj, only, bool, oneOf });
+  const label = validateLabel(p.label, productName, printer, serial, fail, c);
 
   const scanBack = bool(p.scanBack, 'scanBack');
-  let lock: ProductProfile['lock'];
-  if (p.lock !== undefined) {
-    const pinHash = str(only(obj(p.lock, 'lock'), 'lock', ['pinHash']).pinHash, 'lock.pinHash', 512);
-    // A malformed hash could never be matched: the profile would stay locked for good.
-    if (!isPinHash(pinHash)) fail('lock.pinHash', 'must be an scrypt hash made by the station (scrypt$N$salt$hash, N a power of two from 2^10 to 2^20); set the PIN again in the app, or remove "lock"');
-    lock = { pinHash };
-  }
+  const lock = p.lock === undefined ? undefined : checkLock(p.lock, c);
 
   for (const k of Object.keys(p)) if (!(PROFILE_FIELDS as readonly string[]).includes(k)) fail(k, `unknown field (allowed: ${PROFILE_FIELDS.join(', ')})`);
 
   return strip({ schema: 1, id, productName, category, flags, productData, nvs, encryption, customData, firmware, expectedChip, baud, verify, serial, bootCheck, label, printer, scanBack: scanBack || undefined, lock });
 }
 
+/** The checks of one validation: each returns the value it checked, or throws ProfileError naming the field. */
 interface FieldChecks {
+  fail: (path: string, detail: string) => never;
   obj: (v: unknown, path: string) => Obj;
-  only: (o: Obj, path: string, fields: readonly string[]) => Obj;
+  /** A size given as a number or as partition-CSV text ("0x6000", "24K"). */
+  size: (v: unknown, path: string, min: number, max: number) => number;
+  str: (v: unknown, path: string, max?: number) => string;
+  int: (v: unknown, path: string, min: number, max: number) => number;
   bool: (v: unknown, path: string) => boolean | undefined;
   oneOf: <T extends string | number>(v: unknown, path: string, allowed: readonly T[]) => T;
+  /** Every field of an object is one the profile knows: a typo is an error naming its path, never ignored. */
+  only: (o: Obj, path: string, fields: readonly string[]) => Obj;
+}
+
+function fieldChecks(source: string): FieldChecks {
+  const fail = (path: string, detail: string): never => {
+    throw new ProfileError(path, detail, source);
+  };
+  return {
+    fail,
+    obj: (v, path) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : fail(path, OBJECT_EXAMPLES[path] ? `must be an object like ${OBJECT_EXAMPLES[path]}` : 'must be an object'),
+    size: (v, path, min, max) => {
+      const n = parseProfileSize(v);
+      return n !== undefined && n >= min && n <= max ? n : fail(path, `must be a size from 0x${min.toString(16)} to 0x${max.toString(16)} bytes: a number, or text like "0x6000" or "24K"`);
+    },
+    str: (v, path, max = 200) => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : fail(path, `must be a non-empty string of at most ${max} characters`)),
+    int: (v, path, min, max) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(path, `must be a whole number from ${min} to ${max}`)),
+    bool: (v, path) => (v === undefined || typeof v === 'boolean' ? v : fail(path, 'must be true or false')),
+    oneOf: <T extends string | number>(v: unknown, path: string, allowed: readonly T[]): T =>
+      allowed.includes(v as T) ? (v as T) : fail(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`),
+    only: (o, path, fields) => {
+      for (const k of Object.keys(o)) if (!fields.includes(k)) fail(`${path}.${k}`, `unknown field (allowed: ${fields.join(', ')})`);
+      return o;
+    },
+  };
+}
+
+/** The transports; without "flags", IP with WAC. */
+function checkFlags(v: unknown, c: FieldChecks): ProductProfile['flags'] {
+  const flagsIn = v === undefined ? { ip: true, wac: true } : c.obj(v, 'flags');
+  for (const k of Object.keys(flagsIn)) if (!['ip', 'ble', 'wac'].includes(k)) c.fail(`flags.${k}`, 'unknown flag (allowed: ip, ble, wac)');
+  const flags = { ip: c.bool(flagsIn.ip, 'flags.ip'), ble: c.bool(flagsIn.ble, 'flags.ble'), wac: c.bool(flagsIn.wac, 'flags.wac') };
+  if (!flags.ip && !flags.ble) c.fail('flags', 'an accessory needs at least one transport: ip or ble');
+  return flags;
+}
+
+function checkNvs(v: unknown, c: FieldChecks): ProductProfile['nvs'] {
+  const nvsIn = c.only(c.obj(v, 'nvs'), 'nvs', ['size', 'version', 'layout']);
+  const nvs = {
+    size: c.size(nvsIn.size, 'nvs.size', 0x3000, 0x100000),
+    version: c.oneOf(nvsIn.version ?? 2, 'nvs.version', [1, 2] as const),
+    layout: c.oneOf(nvsIn.layout ?? 'homekit', 'nvs.layout', ['upstream', 'homekit'] as const),
+  };
+  if (nvs.size % 4096 !== 0) c.fail('nvs.size', 'must be a multiple of 4096 (0x1000)');
+  return nvs;
+}
+
+/** The files that go into the NVS image besides the identity: the encryption keys and the custom data CSV. */
+function checkNvsFiles(p: Obj, c: FieldChecks): Pick<ProductProfile, 'encryption' | 'customData'> {
+  let encryption: ProductProfile['encryption'];
+  if (p.encryption !== undefined) encryption = { keysFile: c.str(c.only(c.obj(p.encryption, 'encryption'), 'encryption', ['keysFile']).keysFile, 'encryption.keysFile', 1024) };
+  let customData: ProductProfile['customData'];
+  if (p.customData !== undefined) {
+    const d = c.only(c.obj(p.customData, 'customData'), 'customData', ['csv']);
+    customData = d.csv === undefined ? {} : { csv: c.str(d.csv, 'customData.csv', 1024) };
+  }
+  return { encryption, customData };
+}
+
+function checkFirmware(v: unknown, c: FieldChecks): ProductProfile['firmware'] {
+  const fw = c.only(c.obj(v, 'firmware'), 'firmware', ['partitionTable', 'flasherArgs', 'tableOffset']);
+  const firmware: ProductProfile['firmware'] = { partitionTable: c.str(fw.partitionTable, 'firmware.partitionTable', 1024) };
+  if (fw.flasherArgs !== undefined) firmware.flasherArgs = c.str(fw.flasherArgs, 'firmware.flasherArgs', 1024);
+  if (fw.tableOffset !== undefined) firmware.tableOffset = c.size(fw.tableOffset, 'firmware.tableOffset', 0x1000, 0xff0000);
+  return firmware;
+}
+
+function checkLock(v: unknown, c: FieldChecks): ProductProfile['lock'] {
+  const pinHash = c.str(c.only(c.obj(v, 'lock'), 'lock', ['pinHash']).pinHash, 'lock.pinHash', 512);
+  // A malformed hash could never be matched: the profile would stay locked for good.
+  if (!isPinHash(pinHash)) c.fail('lock.pinHash', 'must be an scrypt hash made by the station (scrypt$N$salt$hash, N a power of two from 2^10 to 2^20); set the PIN again in the app, or remove "lock"');
+  return { pinHash };
 }
 
 const LABEL_SIZE_HINT = `must be one of ${Object.keys(LABEL_PRESETS).map((k) => JSON.stringify(k)).join(', ')} or { "widthMm": W, "heightMm": H } with W and H above 0, at most 300 mm`;
