@@ -95,11 +95,53 @@ async function readInput(io: CliIO, path: string, what: string): Promise<Uint8Ar
   }
 }
 
+type FlashValues = Record<string, string | undefined> & { json?: boolean; 'no-reset'?: boolean; 'no-pacing'?: boolean };
+
+/** The checked options: everything the run needs besides the files. */
+interface FlashArgs {
+  port: string;
+  partitions: string;
+  factoryNvs: string;
+  before?: 'default-reset' | 'no-reset';
+  after?: 'hard-reset' | 'no-reset';
+  baud?: number;
+  tableOffset?: number;
+  virtual: boolean;
+}
+
 export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}): Promise<number> {
   const parsed = parseCommand(DEF, argv);
   if (parsed.help) return (io.stdout(helpText(DEF)), 0);
   if (parsed.version) return (io.stdout(`${VERSION}\n`), 0);
-  const values = parsed.values as Record<string, string | undefined> & { json?: boolean; 'no-reset'?: boolean; 'no-pacing'?: boolean };
+  const values = parsed.values as FlashValues;
+  const args = checkArgs(values);
+
+  // Inputs and the plan first: a bad input never touches the device.
+  const plan = await readPlan(io, values, args);
+  for (const w of plan.warnings) io.stderr(`warning: ${w}\n`);
+
+  let chip: VirtualChip | undefined;
+  const registry = deps.virtualRegistry ?? (args.virtual ? new VirtualChipRegistry() : undefined);
+  if (args.virtual && registry) {
+    chip = registry.get(args.port) ?? createVirtualChip(registry, args.port, values);
+  }
+
+  const { result, failure } = await flashWithProgress(io, values, args, plan, registry, deps.signal);
+  if (chip && values.dump) {
+    await writeFileAtomic(resolve(io.cwd, values.dump), chip.flash);
+  }
+  if (failure) throw asCliError(failure, values.json, io);
+  const r = result!;
+  if (values.json) {
+    io.stdout(`${JSON.stringify(toJson(r, plan))}\n`);
+  } else {
+    printSummary(io, r, values.verify === 'readback', !values['no-reset'] && args.after !== 'no-reset');
+  }
+  return 0;
+}
+
+/** The option checks, in order; each failing one is a usage error. */
+function checkArgs(values: FlashValues): FlashArgs {
   const port = values.port;
   if (!port) usageError('--port is required');
   if (!values.partitions) usageError('--partitions is required');
@@ -118,65 +160,54 @@ export async function run(argv: string[], io: CliIO, deps: FlashCommandDeps = {}
       if (values[opt] !== undefined) usageError(`--${opt} only works with a virtual: port`);
     }
   }
+  return { port, partitions: values.partitions, factoryNvs: values['factory-nvs'], before, after, baud, tableOffset, virtual };
+}
 
-  // Inputs and the plan first: a bad input never touches the device.
-  const partitionTable = await readInput(io, values.partitions, 'partition table');
-  const factoryNvs = await readInput(io, values['factory-nvs'], 'factory NVS image');
-  let flasherArgs: { json: unknown; baseDir: string } | undefined;
-  if (values['flasher-args']) {
-    const path = resolve(io.cwd, values['flasher-args']);
-    const text = new TextDecoder().decode(await readInput(io, values['flasher-args'], 'flasher args'));
-    try {
-      flasherArgs = { json: JSON.parse(text), baseDir: dirname(path) };
-    } catch (err) {
-      throw new CliError(`flash: ${values['flasher-args']}: not valid JSON (${(err as Error).message})`);
-    }
-  }
-  let plan: FlashPlan;
+/** Reads the input files and builds the write plan (a bad plan is reported as JSON too with --json). */
+async function readPlan(io: CliIO, values: FlashValues, args: FlashArgs): Promise<FlashPlan> {
+  const partitionTable = await readInput(io, args.partitions, 'partition table');
+  const factoryNvs = await readInput(io, args.factoryNvs, 'factory NVS image');
+  const flasherArgs = values['flasher-args'] ? await readFlasherArgs(io, values['flasher-args']) : undefined;
   try {
-    plan = await buildWritePlan({ partitionTable, factoryNvs, flasherArgs, tableOffset, expectedChip: values.chip as ChipName | undefined });
+    return await buildWritePlan({ partitionTable, factoryNvs, flasherArgs, tableOffset: args.tableOffset, expectedChip: values.chip as ChipName | undefined });
   } catch (err) {
     throw asCliError(err, values.json, io);
   }
-  for (const w of plan.warnings) io.stderr(`warning: ${w}\n`);
+}
 
-  let chip: VirtualChip | undefined;
-  const registry = deps.virtualRegistry ?? (virtual ? new VirtualChipRegistry() : undefined);
-  if (virtual && registry) {
-    chip = registry.get(port) ?? createVirtualChip(registry, port, values);
-  }
-
-  const progress = progressPrinter(io, Boolean(values.json));
-  let result: FlashResult | undefined;
-  let failure: unknown;
+async function readFlasherArgs(io: CliIO, file: string): Promise<{ json: unknown; baseDir: string }> {
+  const path = resolve(io.cwd, file);
+  const text = new TextDecoder().decode(await readInput(io, file, 'flasher args'));
   try {
-    result = await flashDevice(port, plan, {
+    return { json: JSON.parse(text), baseDir: dirname(path) };
+  } catch (err) {
+    throw new CliError(`flash: ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Flashes the plan with the progress line; a failure is returned (the caller dumps a virtual chip first). */
+async function flashWithProgress(
+  io: CliIO, values: FlashValues, args: FlashArgs, plan: FlashPlan, registry: VirtualChipRegistry | undefined, signal: AbortSignal | undefined,
+): Promise<{ result?: FlashResult; failure?: unknown }> {
+  const progress = progressPrinter(io, Boolean(values.json));
+  try {
+    const result = await flashDevice(args.port, plan, {
       ...(registry ? { openPort: virtualPortOpener(registry, createPortOpener()) } : {}),
-      baud,
+      baud: args.baud,
       verify: (values.verify as 'md5' | 'readback' | undefined) ?? 'md5',
       expectMac: values['expect-mac'],
-      before,
-      after: values['no-reset'] ? 'no-reset' : after,
+      before: args.before,
+      after: values['no-reset'] ? 'no-reset' : args.after,
       loader: values.loader as 'auto' | 'rom' | 'stub' | undefined,
-      signal: deps.signal,
+      signal,
       onProgress: progress.update,
     });
+    return { result };
   } catch (err) {
-    failure = err;
+    return { failure: err };
   } finally {
     progress.end();
   }
-  if (chip && values.dump) {
-    await writeFileAtomic(resolve(io.cwd, values.dump), chip.flash);
-  }
-  if (failure) throw asCliError(failure, values.json, io);
-  const r = result!;
-  if (values.json) {
-    io.stdout(`${JSON.stringify(toJson(r, plan))}\n`);
-  } else {
-    printSummary(io, r, values.verify === 'readback', !values['no-reset'] && after !== 'no-reset');
-  }
-  return 0;
 }
 
 function createVirtualChip(registry: VirtualChipRegistry, port: string, values: Record<string, string | boolean | undefined>): VirtualChip {
