@@ -65,11 +65,22 @@ export function withoutFileContent(message: string): string {
  * naming the field (source: `source`, default the profile's path).
  */
 export async function loadProductAssets(loaded: LoadedProfile, source: string = loaded.path): Promise<ProductAssets> {
-  const p = loaded.profile;
-  const fail = (field: string, detail: string): never => {
+  const fail: FailField = (field, detail) => {
     throw new ProfileError(field, withoutFileContent(detail), source);
   };
-  const read = async (field: string, file: string): Promise<Uint8Array> => {
+  const read = fieldFileReader(loaded, fail);
+  const assets = await readProductFiles(loaded, read, fail);
+  await testBuild(loaded, assets, fail);
+  return assets;
+}
+
+/** Throws the ProfileError naming a profile field. */
+type FailField = (field: string, detail: string) => never;
+/** Reads a file a profile field names; a file that cannot be read is that field's error. */
+type ReadFieldFile = (field: string, file: string) => Promise<Uint8Array>;
+
+function fieldFileReader(loaded: LoadedProfile, fail: FailField): ReadFieldFile {
+  return async (field, file) => {
     try {
       return await readInputFile(resolveProfilePath(loaded, file));
     } catch (err) {
@@ -77,7 +88,11 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
       return fail(field, `${file}: cannot read it (${typeof code === 'string' ? describeFsError(code) : 'error'})`);
     }
   };
+}
 
+/** Every file the profile references, each read and checked on its own: table, custom data, keys, flasher args. */
+async function readProductFiles(loaded: LoadedProfile, read: ReadFieldFile, fail: FailField): Promise<ProductAssets> {
+  const p = loaded.profile;
   const assets: ProductAssets = { partitionTable: await read('firmware.partitionTable', p.firmware.partitionTable) };
   if (p.customData?.csv) {
     const file = p.customData.csv;
@@ -111,8 +126,11 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
     }
     assets.flasherArgs = { json, baseDir: dirname(resolveProfilePath(loaded, file)) };
   }
+  return assets;
+}
 
-  // The test build: everything a unit's image and write plan need, with a stand-in identity.
+/** The test build: everything a unit's image and write plan need, with a stand-in identity; a failure names the field to fix. */
+async function testBuild(loaded: LoadedProfile, assets: ProductAssets, fail: FailField): Promise<void> {
   let image: Uint8Array;
   try {
     image = buildUnitNvsImage(loaded, assets, standIn(loaded)).image;
@@ -120,7 +138,7 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
     if (!(err instanceof NvsInputError)) throw err;
     const customLines = assets.customCsv?.split(/\r\n?|\n/).length ?? 0;
     const inCustom = assets.customCsv !== undefined && err.line !== undefined && err.line <= customLines && !/too small|does not fit|no room/i.test(err.detail);
-    return fail(inCustom ? 'customData.csv' : 'nvs.size', inCustom ? err.message : `a unit's factory NVS image does not fit ${p.nvs.size} bytes: ${err.detail}`);
+    return fail(inCustom ? 'customData.csv' : 'nvs.size', inCustom ? err.message : `a unit's factory NVS image does not fit ${loaded.profile.nvs.size} bytes: ${err.detail}`);
   }
   try {
     await buildUnitPlan(loaded, assets, image);
@@ -135,7 +153,6 @@ export async function loadProductAssets(loaded: LoadedProfile, source: string = 
           : 'firmware.partitionTable';
     fail(field, err.message);
   }
-  return assets;
 }
 
 /** The unit's factory NVS image (encrypted when the profile has a keys file) and its SHA-256 (recorded in the DB). */
