@@ -126,26 +126,57 @@ export async function buildWritePlan(input: WritePlanInput): Promise<FlashPlan> 
   const warnings: string[] = [];
   const read = input.readFile ?? ((p: string) => readFile(p));
   const build = input.flasherArgs ? parseFlasherArgs(input.flasherArgs.json) : undefined;
-
-  if (input.expectedChip !== undefined && !isChipName(input.expectedChip)) {
-    refuse('invalid-plan', `unsupported chip '${String(input.expectedChip)}' (${chipIdList()})`);
-  }
-  if (input.expectedChip && build?.chip && build.chip !== input.expectedChip) {
-    refuse('wrong-chip', `the build in flasher_args.json is for ${build.chip}, not ${input.expectedChip} — use the firmware built for ${input.expectedChip}`);
-  }
-  const chip = input.expectedChip ?? build?.chip;
-
-  if (input.tableOffset !== undefined && build?.tableOffset !== undefined && input.tableOffset !== build.tableOffset) {
-    refuse('invalid-plan', `partition table offset ${hex(input.tableOffset)} differs from the build's ${hex(build.tableOffset)} (CONFIG_PARTITION_TABLE_OFFSET): the bootloader would not find the table`);
-  }
-  const tableOffset = input.tableOffset ?? build?.tableOffset ?? DEFAULT_TABLE_OFFSET;
-  if (tableOffset % SECTOR !== 0) refuse('invalid-plan', `partition table offset ${hex(tableOffset)} is not a multiple of 0x1000`);
+  const chip = planChip(input.expectedChip, build);
+  const tableOffset = planTableOffset(input.tableOffset, build);
 
   const table = loadPartitionTable(input.partitionTable, tableOffset);
   const regions: FlashRegion[] = [{ name: 'partition-table', offset: tableOffset, data: table.binary }];
+  const nvsRegion = factoryNvsRegion(input, table.partitions);
+  regions.push(nvsRegion);
+  if (build && input.flasherArgs) {
+    regions.push(...(await buildImageRegions(build.images, input.flasherArgs.baseDir, read, tableOffset, table.binary, warnings)));
+  }
 
+  regions.sort((a, b) => a.offset - b.offset);
+  const plan: FlashPlan = {
+    chip,
+    regions,
+    nvsRegion: { offset: nvsRegion.offset, size: nvsRegion.data.length },
+    minFlashSize: build?.flashSize,
+    requiredFlashSize: 0,
+    tableOffset,
+    partitions: table.partitions,
+    warnings,
+  };
+  validatePlan(plan);
+  return plan;
+}
+
+/** The chip the plan is for: the expected one (which the build must be for), else the build's. */
+function planChip(expectedChip: ChipName | undefined, build: ParsedFlasherArgs | undefined): ChipName | undefined {
+  if (expectedChip !== undefined && !isChipName(expectedChip)) {
+    refuse('invalid-plan', `unsupported chip '${String(expectedChip)}' (${chipIdList()})`);
+  }
+  if (expectedChip && build?.chip && build.chip !== expectedChip) {
+    refuse('wrong-chip', `the build in flasher_args.json is for ${build.chip}, not ${expectedChip} — use the firmware built for ${expectedChip}`);
+  }
+  return expectedChip ?? build?.chip;
+}
+
+/** The partition table's offset: the given one (which must be the build's), else the build's, else 0x8000. */
+function planTableOffset(given: number | undefined, build: ParsedFlasherArgs | undefined): number {
+  if (given !== undefined && build?.tableOffset !== undefined && given !== build.tableOffset) {
+    refuse('invalid-plan', `partition table offset ${hex(given)} differs from the build's ${hex(build.tableOffset)} (CONFIG_PARTITION_TABLE_OFFSET): the bootloader would not find the table`);
+  }
+  const tableOffset = given ?? build?.tableOffset ?? DEFAULT_TABLE_OFFSET;
+  if (tableOffset % SECTOR !== 0) refuse('invalid-plan', `partition table offset ${hex(tableOffset)} is not a multiple of 0x1000`);
+  return tableOffset;
+}
+
+/** The factory NVS image as the write of its whole (data/nvs) partition. */
+function factoryNvsRegion(input: WritePlanInput, partitions: PlanPartition[]): FlashRegion {
   const nvsName = input.nvsPartitionName ?? 'factory_nvs';
-  const nvsPart = table.partitions.find((p) => p.name === nvsName);
+  const nvsPart = partitions.find((p) => p.name === nvsName);
   if (!nvsPart) refuse('invalid-plan', `the partition table has no '${nvsName}' partition for the factory NVS image`);
   if (nvsPart.type !== TYPE_DATA || nvsPart.subtype !== SUBTYPE_NVS) {
     refuse('invalid-plan', `partition '${nvsName}' is not a data/nvs partition (type ${hex(nvsPart.type)}, subtype ${hex(nvsPart.subtype)})`);
@@ -161,40 +192,34 @@ export async function buildWritePlan(input: WritePlanInput): Promise<FlashPlan> 
   // would still be read by the firmware (and could carry an older identity).
   const nvsData = new Uint8Array(nvsPart.size).fill(0xff);
   nvsData.set(nvs);
-  regions.push({ name: nvsName, offset: nvsPart.offset, data: nvsData });
+  return { name: nvsName, offset: nvsPart.offset, data: nvsData };
+}
 
-  if (build && input.flasherArgs) {
-    for (const image of build.images) {
-      const path = resolve(input.flasherArgs.baseDir, image.file);
-      let data: Uint8Array;
-      try {
-        data = new Uint8Array(await read(path));
-      } catch (err) {
-        refuse('invalid-plan', `flasher_args.json: cannot read ${image.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-      if (image.name === 'partition-table' || image.offset === tableOffset) {
-        if (!sameBytes(data, table.binary)) {
-          warnings.push(`the build's ${image.file} differs from the given partition table; the given table is written`);
-        }
-        continue;
-      }
-      regions.push({ name: image.name, offset: image.offset, data });
+/**
+ * The build's images, read in order. Its partition table is not written (the given one is); a
+ * warning says so when the two differ.
+ */
+async function buildImageRegions(
+  images: BuildImage[], baseDir: string, read: (path: string) => Promise<Uint8Array>, tableOffset: number, tableBinary: Uint8Array, warnings: string[],
+): Promise<FlashRegion[]> {
+  const regions: FlashRegion[] = [];
+  for (const image of images) {
+    const path = resolve(baseDir, image.file);
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(await read(path));
+    } catch (err) {
+      refuse('invalid-plan', `flasher_args.json: cannot read ${image.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
+    if (image.name === 'partition-table' || image.offset === tableOffset) {
+      if (!sameBytes(data, tableBinary)) {
+        warnings.push(`the build's ${image.file} differs from the given partition table; the given table is written`);
+      }
+      continue;
+    }
+    regions.push({ name: image.name, offset: image.offset, data });
   }
-
-  regions.sort((a, b) => a.offset - b.offset);
-  const plan: FlashPlan = {
-    chip,
-    regions,
-    nvsRegion: { offset: nvsPart.offset, size: nvsPart.size },
-    minFlashSize: build?.flashSize,
-    requiredFlashSize: 0,
-    tableOffset,
-    partitions: table.partitions,
-    warnings,
-  };
-  validatePlan(plan);
-  return plan;
+  return regions;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
