@@ -65,89 +65,118 @@ function uncommentedLines(text: string): { line: number; text: string }[] {
   return out;
 }
 
+/** CPython's csv reader state machine, fed one physical line at a time; a record may span lines (quoted newlines). */
+class RecordReader {
+  private state: State = State.StartRecord;
+  private fields: string[] = [];
+  private field = '';
+  private fieldLen = 0;
+  /** The line the current record started on. */
+  recordLine = 0;
+  private currentLine = 0;
+
+  constructor(private readonly source: string | undefined) {}
+
+  /** Reads one physical line (with its `\n`, if any); returns the record it completes, if it completes one. */
+  readLine(line: number, physical: string): CsvRecord | undefined {
+    this.currentLine = line;
+    if (this.state === State.StartRecord) this.recordLine = line;
+    for (const c of physical) this.step(c); // for..of walks code points, as Python counts characters
+    this.step(null);
+    if (this.state !== State.StartRecord) return undefined;
+    const record = { line: this.recordLine, fields: this.fields };
+    this.fields = [];
+    return record;
+  }
+
+  inQuotedField(): boolean {
+    return this.state === State.InQuotedField;
+  }
+
+  /** The record of a quoted value that runs to the end of the text, as Python's reader keeps it. */
+  endInQuotes(): CsvRecord {
+    this.saveField();
+    return { line: this.recordLine, fields: this.fields };
+  }
+
+  private addChar(c: string): void {
+    if (this.fieldLen >= CSV_FIELD_SIZE_LIMIT) {
+      throw new NvsInputError(`CSV field larger than field limit (${CSV_FIELD_SIZE_LIMIT} characters)`, { line: this.recordLine, source: this.source });
+    }
+    this.field += c;
+    this.fieldLen++;
+  }
+
+  private saveField(): void {
+    this.fields.push(this.field);
+    this.field = '';
+    this.fieldLen = 0;
+  }
+
+  /** A newline, or the end of the line (`null`), ends the field and the record. */
+  private endRecord(c: string | null): void {
+    this.saveField();
+    this.state = c === null ? State.StartRecord : State.EatCrNl;
+  }
+
+  // One step of CPython's parse_process_char; `c === null` is the end-of-line marker.
+  private step(c: string | null): void {
+    switch (this.state) {
+      case State.StartRecord:
+        if (c === null) return;
+        if (c === '\n') { this.state = State.EatCrNl; return; }
+        this.state = State.StartField;
+        return this.step(c);
+      case State.StartField:
+        if (c === null || c === '\n') this.endRecord(c);
+        else if (c === '"') this.state = State.InQuotedField;
+        else if (c === ',') this.saveField();
+        else { this.addChar(c); this.state = State.InField; }
+        return;
+      case State.InField:
+        if (c === null || c === '\n') this.endRecord(c);
+        else if (c === ',') { this.saveField(); this.state = State.StartField; }
+        else this.addChar(c);
+        return;
+      case State.InQuotedField:
+        if (c === null) return;
+        if (c === '"') this.state = State.QuoteInQuotedField;
+        else this.addChar(c);
+        return;
+      case State.QuoteInQuotedField:
+        if (c === '"') { this.addChar('"'); this.state = State.InQuotedField; }
+        else if (c === ',') { this.saveField(); this.state = State.StartField; }
+        else if (c === null || c === '\n') this.endRecord(c);
+        else { this.addChar(c); this.state = State.InField; } // non-strict: `"ab"cd` -> abcd
+        return;
+      case State.EatCrNl:
+        if (c === null) this.state = State.StartRecord;
+        else if (c !== '\n') {
+          throw new NvsInputError('new-line character seen in unquoted field', { line: this.currentLine, source: this.source });
+        }
+        return;
+    }
+  }
+}
+
 /**
  * Records as Python's `csv.reader(excel)` yields them from the comment-filtered lines, including
  * the empty records of blank lines (DictReader needs to see those for the header).
  */
 export function readCsvRecords(text: string, source?: string, options: { allowUnterminatedQuote?: boolean } = {}): CsvRecord[] {
   const records: CsvRecord[] = [];
-  let state: State = State.StartRecord;
-  let fields: string[] = [];
-  let field = '';
-  let fieldLen = 0;
-  let recordLine = 0;
-  let currentLine = 0;
-
-  const addChar = (c: string) => {
-    if (fieldLen >= CSV_FIELD_SIZE_LIMIT) {
-      throw new NvsInputError(`CSV field larger than field limit (${CSV_FIELD_SIZE_LIMIT} characters)`, { line: recordLine, source });
-    }
-    field += c;
-    fieldLen++;
-  };
-  const saveField = () => {
-    fields.push(field);
-    field = '';
-    fieldLen = 0;
-  };
-
-  // One step of CPython's parse_process_char; `c === null` is the end-of-line marker.
-  const step = (c: string | null): void => {
-    switch (state) {
-      case State.StartRecord:
-        if (c === null) return;
-        if (c === '\n') { state = State.EatCrNl; return; }
-        state = State.StartField;
-        return step(c);
-      case State.StartField:
-        if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
-        else if (c === '"') state = State.InQuotedField;
-        else if (c === ',') saveField();
-        else { addChar(c); state = State.InField; }
-        return;
-      case State.InField:
-        if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
-        else if (c === ',') { saveField(); state = State.StartField; }
-        else addChar(c);
-        return;
-      case State.InQuotedField:
-        if (c === null) return;
-        if (c === '"') state = State.QuoteInQuotedField;
-        else addChar(c);
-        return;
-      case State.QuoteInQuotedField:
-        if (c === '"') { addChar('"'); state = State.InQuotedField; }
-        else if (c === ',') { saveField(); state = State.StartField; }
-        else if (c === null || c === '\n') { saveField(); state = c === null ? State.StartRecord : State.EatCrNl; }
-        else { addChar(c); state = State.InField; } // non-strict: `"ab"cd` -> abcd
-        return;
-      case State.EatCrNl:
-        if (c === null) state = State.StartRecord;
-        else if (c !== '\n') {
-          throw new NvsInputError('new-line character seen in unquoted field', { line: currentLine, source });
-        }
-        return;
-    }
-  };
-
+  const reader = new RecordReader(source);
   for (const { line, text: physical } of uncommentedLines(normalizeNewlines(text))) {
-    currentLine = line;
-    if (state === State.StartRecord) recordLine = line;
-    for (const c of physical) step(c); // for..of walks code points, as Python counts characters
-    step(null);
-    if (state === State.StartRecord) {
-      records.push({ line: recordLine, fields });
-      fields = [];
-    }
+    const record = reader.readLine(line, physical);
+    if (record) records.push(record);
   }
-  if ((state as State) === State.InQuotedField) {
+  if (reader.inQuotedField()) {
     // End of file inside quotes: Python's non-strict reader keeps what it has, i.e. the quoted value
     // swallows every row after its start. We refuse it (README, "where we do better").
     if (!options.allowUnterminatedQuote) {
-      throw new NvsInputError(`unterminated quote: the quoted value that starts on line ${recordLine} never ends (it would swallow every row after it)`, { line: recordLine, source });
+      throw new NvsInputError(`unterminated quote: the quoted value that starts on line ${reader.recordLine} never ends (it would swallow every row after it)`, { line: reader.recordLine, source });
     }
-    saveField();
-    records.push({ line: recordLine, fields });
+    records.push(reader.endInQuotes());
   }
   return records;
 }
