@@ -77,7 +77,6 @@ export type StationEvent =
   | ({ type: 'failure'; port: string; unitId?: number } & Failure)
   | { type: 'done'; port: string; unit: UnitSummary; reflashed: boolean }
   | { type: 'label'; unitId: number; status: 'printed' | 'failed' | 'verified' | 'mismatch'; message?: string }
-  | { type: 'counters'; counters: ShiftCounters }
   /** The production database stopped answering, or answers again (one message each time). */
   | { type: 'registry'; state: RegistryState }
   /** Every change of a port's model (shared/station/port-state.ts): the UI is a pure view of these. */

@@ -167,11 +167,7 @@ export class AppCore {
     this.emit({ type: 'snapshot', snapshot: this.snapshot() });
   }
 
-  private onStationEvent = (e: StationEvent): void => {
-    // The station counts from its own creation; the app's shift starts where the engineer set it.
-    if (e.type === 'counters') return void this.refresh().then(() => this.emit({ type: 'counters', counters: this.counters() }));
-    this.emit(e);
-  };
+  private onStationEvent = (e: StationEvent): void => this.emit(e);
 
   private portChanged(change: 'attached' | 'detached', path: string, board: BoardInfo | null): void {
     this.station?.portChanged(path, change, board);

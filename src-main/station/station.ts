@@ -246,7 +246,6 @@ export class Station {
       const outcome = await pipeline.run(opts);
       await this.recordRun(port, slot, opts.confirmReflash && opts.kind !== 'retry' ? 'reflash' : opts.kind, outcome, Date.now() - started, pipeline.bootLog);
       if (outcome.kind === 'done') entry.confirmedUnit = undefined;
-      if (outcome.kind !== 'needs-confirmation') await this.counters().then((counters) => this.emit({ type: 'counters', counters }), () => undefined);
       return outcome;
     } finally {
       if (entry.abort === abort) entry.abort = undefined;

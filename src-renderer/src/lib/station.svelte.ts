@@ -55,9 +55,6 @@ class StationState {
       case 'snapshot':
         this.setSnapshot(e.snapshot);
         break;
-      case 'counters':
-        if (this.snapshot) this.snapshot.counters = e.counters;
-        break;
       case 'port-state': {
         const t = this.tiles.find((x) => x.path === e.port);
         if (t) {
