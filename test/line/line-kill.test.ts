@@ -4,7 +4,6 @@
 // nothing a killed station left half-done stays behind (the server rolled back its transaction, or
 // the unit completed with the identity it was given).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +13,12 @@ import { createDemoProfile } from '../../src-main/station/profile-file.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { PgCluster, STATION_PASSWORD } from '../helpers/pg-cluster.ts';
 import { randomMac, setupDataOnFlash } from '../station/helpers.ts';
+import { provisionChild } from '../helpers/provision-child.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/factory-station');
 /** Where a kill lands: after the child reports this stage, plus 0–60 ms (the reservation is in 'identity'). */
 const KILL_AFTER = ['identity', 'identity', 'image', 'flash', 'verify', 'record'] as const;
 const KILLS_WANTED = 12;
+const provision = (station: string, state: string, killAfter?: string) => provisionChild({ cwd: dir, db: url, station, state, killAfter, killWithinMs: 60 });
 
 let cluster: PgCluster;
 let dir: string;
@@ -35,24 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.destroy();
 });
-
-function provision(station: string, state: string, killAfter?: string): Promise<{ code: number | null; killed: boolean; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'provision', '--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--db', url, '--station', station, '--virtual-state', state, '--label-out', 'labels'],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let killed = false;
-    let armed = false;
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (killAfter && !armed && new RegExp(`^${killAfter}: `, 'm').test(seen)) {
-        armed = true;
-        setTimeout(() => { killed = child.kill('SIGKILL'); }, Math.floor(Math.random() * 60));
-      }
-    });
-    child.on('exit', (code) => resolve({ code, killed: killed && code === null, err: seen }));
-  });
-}
 
 describe('a line station killed during reservation and flashing', () => {
   it(`≥ ${KILLS_WANTED} SIGKILLs at random points, each board provisioned again: no identity lost or duplicated`, async () => {

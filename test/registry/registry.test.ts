@@ -8,23 +8,7 @@ import { join } from 'node:path';
 import { migrateRegistry, openRegistry, PoolEmptyError, SCHEMA_VERSION, unitSummary, type Registry, type ReserveInput } from '../../src-main/registry/index.ts';
 import { PgCluster } from '../helpers/pg-cluster.ts';
 import type { SerialScheme } from '../../shared/station/serial.ts';
-
-/** A random source that replays one fixed sequence from its start after each rewind() (forces collisions). */
-function replayingRandom() {
-  let state = 0x9e3779b9;
-  const next = () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state & 255;
-  };
-  return { random: (n: number) => Uint8Array.from({ length: n }, next), rewind: () => { state = 0x9e3779b9; } };
-}
-
-/** Secrets for a drawn identity (the registry draws code and ID under the issuing policy). */
-function secrets(drawn: { setupCode: string; setupId: string }) {
-  return { ...drawn, salt: new Uint8Array(16).fill(3), verifier: new Uint8Array(384).fill(1), payload: `X-HM://TEST${drawn.setupId}` };
-}
+import { replayingRandom, secrets } from '../helpers/identities.ts';
 
 function poolEntry(n: number) {
   const code = String(10000000 + n * 7919).slice(0, 8);

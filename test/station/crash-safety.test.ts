@@ -2,7 +2,6 @@
 // the same unit is provisioned again until it completes; in the end no identity is duplicated or
 // lost and every unit's flash (persisted virtual chip) matches its database record.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,29 +10,12 @@ import { openRegistry } from '../../src-main/registry/index.ts';
 import { formatSetupCode } from '../../shared/homekit/setup-code.ts';
 import { pairSetup, useOpenSslModPow } from '../homekit/helpers/fast-srp.ts';
 import { randomMac, setupDataOnFlash } from './helpers.ts';
-
-const BIN = join(import.meta.dirname, '../../bin/factory-station');
+import { provisionChild } from '../helpers/provision-child.ts';
 
 /** Where a kill lands: after the child reports this stage (stderr progress line), plus 0-120 ms. */
 const KILL_AFTER = ['detect', 'connect', 'identity', 'image', 'flash', 'verify', 'record', 'boot-check', 'label', 'done'] as const;
 type KillPoint = (typeof KILL_AFTER)[number];
-
-function provision(dir: string, state: string, killAfter?: KillPoint): Promise<{ code: number | null; killed: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'provision', '--profile', 'demo-profile.json', '--port', 'virtual:esp32', '--db', 'station.db', '--virtual-state', state, '--label-out', 'labels'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let killed = false;
-    let armed = false;
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (killAfter && !armed && new RegExp(`^${killAfter}: `, 'm').test(seen)) {
-        armed = true;
-        setTimeout(() => { killed = child.kill('SIGKILL'); }, Math.floor(Math.random() * 120));
-      }
-    });
-    child.on('exit', (code) => resolve({ code, killed: killed && code === null }));
-  });
-}
+const provision = (dir: string, state: string, killAfter?: KillPoint) => provisionChild({ cwd: dir, db: 'station.db', state, killAfter, killWithinMs: 120 });
 
 describe('crash safety (SIGKILL during provisioning)', () => {
   it('20 units, killed at random points: every unit completes with one identity, none duplicated or lost', async () => {

@@ -12,26 +12,9 @@ import { openRegistry, migrationSql, SCHEMA_VERSION } from '../../src-main/regis
 import { memoryIO } from '../../src-main/cli/io.ts';
 import { run as history } from '../../src-main/cli/commands/history.ts';
 import { run as exportCmd } from '../../src-main/cli/commands/export.ts';
+import { replayingRandom, secrets } from '../helpers/identities.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hkfs-data-'));
-
-/** A random source that replays one fixed sequence from its start after each rewind() (forces collisions). */
-function replayingRandom() {
-  let state = 0x9e3779b9;
-  const next = () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state & 255;
-  };
-  const random = (n: number) => Uint8Array.from({ length: n }, next);
-  return { random, rewind: () => { state = 0x9e3779b9; } };
-}
-
-/** Secrets for a drawn identity (the database draws code and ID under the issuing policy). */
-function secrets(drawn: { setupCode: string; setupId: string }) {
-  return { ...drawn, salt: new Uint8Array(16).fill(3), verifier: new Uint8Array(384).fill(1), payload: `X-HM://TEST${drawn.setupId}` };
-}
 
 function fresh(n: number) {
   const code = String(10000000 + n * 7919).slice(0, 8);
